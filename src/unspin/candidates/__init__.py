@@ -1,0 +1,1 @@
+"""Where candidates come from: inverse thesauri, learned tables, fingerprints."""

@@ -1,0 +1,174 @@
+"""Propose possible originals for a span of spun tokens, with channel evidence.
+
+For a span (1 to ``max_span_tokens`` word tokens) the generator asks every
+enabled source what original could have been spun into it:
+
+* inverse thesauri (``moby``, ``wordnet``, ``mythes``): the surface phrase,
+  then its lemmas; an original found through a lemma is re-inflected with the
+  spun word's tag ("instances" -> lemma "instance" -> "case" -> "cases");
+* ``learned`` tables (surface phrases, as aligned);
+* ``fingerprints`` (tortured phrase -> expected phrase), when lists are loaded.
+
+Each proposal carries ``channel``, the log-probability log P(spun | original)
+under :class:`unspin.decode.channel.ChannelModel`, and a human-readable
+``detail`` saying which link produced it. Results are memoised per process
+by the lower-cased span, so a corpus pays for each distinct phrase once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from unspin.candidates.learned import LearnedPair, LearnedTable
+from unspin.decode.channel import ChannelModel
+from unspin.resources.inverse import InverseEntry, InverseIndex
+from unspin.text import morph
+from unspin.text.tokenize import words as _words
+
+
+def lm_tokens(phrase: str) -> tuple[str, ...]:
+    """The LM tokens of a phrase, tokenised exactly like input text."""
+    return tuple(w for w in _words(phrase) if w[:1].isalnum())
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """One candidate original for a span, before decoding."""
+
+    text: str  # lower-case original phrase (inflected)
+    words: tuple[str, ...]  # its LM tokens
+    sources: tuple[str, ...]
+    channel: float  # natural-log P(spun | original), including P(substituted)
+    detail: str
+
+
+_THESAURI = ("moby", "wordnet", "mythes")
+
+
+class CandidateGenerator:
+    def __init__(
+        self,
+        inverse: InverseIndex | None,
+        learned: LearnedTable | None,
+        channel: ChannelModel,
+        sources: Sequence[str],
+        fingerprint_pairs: Sequence[tuple[str, str, str]] = (),
+        max_candidates: int = 12,
+    ) -> None:
+        self.inverse = inverse
+        self.channel = channel
+        self.thesauri = tuple(s for s in sources if s in _THESAURI)
+        self.use_learned = "learned" in sources and learned is not None
+        self.learned: dict[str, list[LearnedPair]] = learned.by_spun() if learned else {}
+        self.learned_prefixes: set[str] = set()
+        for key in self.learned:
+            parts = key.split(" ")
+            for k in range(1, len(parts)):
+                self.learned_prefixes.add(" ".join(parts[:k]))
+        self.fingerprints: dict[str, list[tuple[str, str]]] = {}
+        if "fingerprints" in sources:
+            for spun, expected, list_name in fingerprint_pairs:
+                self.fingerprints.setdefault(spun.lower(), []).append((expected.lower(), list_name))
+                parts = spun.lower().split(" ")
+                for k in range(1, len(parts)):
+                    self.learned_prefixes.add(" ".join(parts[:k]))
+        self.max_candidates = max_candidates
+        self.propose = lru_cache(maxsize=200_000)(self._propose)
+
+    # -- span enumeration helpers -------------------------------------------------
+    def may_extend(self, phrase: str) -> bool:
+        """Could a longer span starting with ``phrase`` have proposals?"""
+        if phrase in self.learned_prefixes:
+            return True
+        if self.inverse is not None and self.thesauri:
+            if self.inverse.has_prefix(phrase + " "):
+                return True
+            # lemma of the first word ("talked about" -> "talk about")
+            first, _, rest = phrase.partition(" ")
+            for lemma in morph.lemmas(first)[1:]:
+                if self.inverse.has_prefix(f"{lemma} {rest}".rstrip() + " "):
+                    return True
+        return False
+
+    # -- proposals ---------------------------------------------------------------
+    def _propose(self, span: tuple[str, ...]) -> tuple[Proposal, ...]:
+        phrase = " ".join(span)
+        found: dict[str, Proposal] = {}
+
+        def keep(p: Proposal) -> None:
+            if p.text == phrase:
+                return
+            got = found.get(p.text)
+            if got is None or p.channel > got.channel:
+                sources = p.sources if got is None else tuple(dict.fromkeys(p.sources + got.sources))
+                found[p.text] = Proposal(p.text, p.words, sources, p.channel, p.detail)
+            elif got is not None:
+                merged = tuple(dict.fromkeys(got.sources + p.sources))
+                found[p.text] = Proposal(got.text, got.words, merged, got.channel, got.detail)
+
+        if self.inverse is not None and self.thesauri:
+            for entry in self.inverse.lookup(phrase):
+                p = self._from_thesaurus(phrase, entry, None)
+                if p is not None:
+                    keep(p)
+            for lemma_phrase, tag in self._lemma_variants(span):
+                for entry in self.inverse.lookup(lemma_phrase):
+                    p = self._from_thesaurus(lemma_phrase, entry, tag)
+                    if p is not None:
+                        keep(p)
+        if self.use_learned:
+            for pair in self.learned.get(phrase, ()):
+                keep(Proposal(pair.original, lm_tokens(pair.original), ("learned",),
+                              self.channel.learned(pair.count, pair.docs),
+                              f"learned: '{pair.spun}' seen {pair.count}x for '{pair.original}'"
+                              f" ({pair.status})"))
+        for expected, list_name in self.fingerprints.get(phrase, ()):
+            keep(Proposal(expected, lm_tokens(expected), ("fingerprints",),
+                          self.channel.fingerprint(),
+                          f"fingerprint list '{list_name}': '{phrase}' -> '{expected}'"))
+        ranked = sorted(found.values(), key=lambda p: -p.channel)
+        return tuple(ranked)
+
+    def _lemma_variants(self, span: tuple[str, ...]) -> list[tuple[str, str]]:
+        """(lemmatised phrase, Penn tag) pairs: head noun last, verb first."""
+        out: list[tuple[str, str]] = []
+        if len(span) == 1:
+            for lemma, tag in morph.tags(span[0]):
+                if lemma != span[0]:
+                    out.append((lemma, tag))
+            return out
+        first, last = span[0], span[-1]
+        for lemma, tag in morph.tags(first):
+            if lemma != first and tag.startswith("VB"):
+                out.append((" ".join((lemma, *span[1:])), tag))
+        for lemma, tag in morph.tags(last):
+            if lemma != last and tag == "NNS":
+                out.append((" ".join((*span[:-1], lemma)), tag))
+        return out
+
+    def _from_thesaurus(self, key: str, entry: InverseEntry, tag: str | None) -> Proposal | None:
+        sources = tuple(s for s in entry.sources if s in self.thesauri)
+        if not sources:
+            return None
+        original = entry.original
+        if tag is not None:
+            original = morph.inflect(original, tag)
+        words = lm_tokens(original)
+        if not words:
+            return None
+        channel = self.channel.thesaurus(entry.fanout, len(sources), entry.reverse_only,
+                                         tag is not None)
+        how = "reverse link" if entry.reverse_only else "listed under"
+        detail = (f"{'+'.join(sources)}: '{key}' {how} '{entry.original}'"
+                  f" (fan-out {entry.fanout}{', re-inflected ' + tag if tag else ''})")
+        return Proposal(original, words, sources, channel, detail)
+
+
+def log_softmax_posteriors(scores: Sequence[float]) -> list[float]:
+    top = max(scores)
+    exps = [math.exp(s - top) for s in scores]
+    z = sum(exps)
+    return [e / z for e in exps]

@@ -1,0 +1,210 @@
+"""The ``unspin`` command: a thin adapter that builds a Config and calls the core.
+
+Every error unspin raises on purpose is printed as one line on stderr with a
+non-zero exit (2 for bad input or usage, 3 for missing resources); nothing
+here contains analysis logic.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from unspin.errors import ResourceError, UnspinError
+
+app = typer.Typer(
+    name="unspin",
+    help="Find machine-spun text (tortured phrases) and restore the original wording.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+lm_app = typer.Typer(help="Build n-gram language models.", no_args_is_help=True)
+resources_app = typer.Typer(help="Build and inspect the resource cache.", no_args_is_help=True)
+app.add_typer(lm_app, name="lm")
+app.add_typer(resources_app, name="resources")
+
+FileArg = Annotated[str, typer.Argument(help="A text file, or - for standard input.")]
+
+
+def _config(mode: str, lm: str | None, learned: list[str] | None, favor_precision: bool,
+            favor_recall: bool, cache: str | None, extra: dict[str, Any] | None = None) -> Any:
+    from unspin.config import Config
+
+    opts: dict[str, Any] = {"mode": mode, "ngram_path": lm,
+                            "learned_tables": tuple(learned or ()),
+                            "favor_precision": favor_precision, "favor_recall": favor_recall,
+                            "cache_dir": cache}
+    opts.update(extra or {})
+    return Config(**opts)
+
+
+ModeOpt = Annotated[str, typer.Option("--mode", help="screen (fast) or full (accurate).")]
+LmOpt = Annotated[str | None, typer.Option("--lm", help="n-gram model from `unspin lm build`.")]
+LearnedOpt = Annotated[list[str] | None, typer.Option("--learned", help="learned table(s).")]
+PrecOpt = Annotated[bool, typer.Option("--favor-precision", help="flag fewer, surer spans.")]
+RecOpt = Annotated[bool, typer.Option("--favor-recall", help="flag more spans.")]
+CacheOpt = Annotated[str | None, typer.Option("--cache", help="resource cache directory.")]
+
+
+@app.command()
+def check(
+    file: FileArg = "-",
+    as_json: Annotated[bool, typer.Option("--json", help="print the JSON analysis.")] = False,
+    plain: Annotated[bool, typer.Option("--plain", help="no colours or tables.")] = False,
+    mode: ModeOpt = "full",
+    lm: LmOpt = None,
+    learned: LearnedOpt = None,
+    favor_precision: PrecOpt = False,
+    favor_recall: RecOpt = False,
+    cache: CacheOpt = None,
+) -> None:
+    """Detect spun spans, show candidates and evidence."""
+    from unspin.core import analyze
+    from unspin.io.read import read_text
+    from unspin.report.terminal import render_plain, render_rich, to_json
+
+    text = read_text(file)
+    analysis = analyze(text, _config(mode, lm, learned, favor_precision, favor_recall, cache))
+    if as_json:
+        sys.stdout.write(to_json(analysis) + "\n")
+    elif plain or not sys.stdout.isatty():
+        sys.stdout.write(render_plain(analysis) + "\n")
+    else:
+        from rich.console import Console
+
+        console = Console()
+        for item in render_rich(analysis):
+            console.print(item)
+
+
+@app.command()
+def restore(
+    file: FileArg = "-",
+    mode: ModeOpt = "full",
+    lm: LmOpt = None,
+    learned: LearnedOpt = None,
+    favor_precision: PrecOpt = False,
+    favor_recall: RecOpt = False,
+    cache: CacheOpt = None,
+) -> None:
+    """Print the restored text."""
+    from unspin.core import analyze
+    from unspin.io.read import read_text
+
+    text = read_text(file)
+    analysis = analyze(text, _config(mode, lm, learned, favor_precision, favor_recall, cache))
+    sys.stdout.write(analysis.restored_text)
+    if not analysis.restored_text.endswith("\n"):
+        sys.stdout.write("\n")
+
+
+@app.command()
+def learn(
+    pairs: Annotated[str, typer.Option("--pairs", help="JSONL with spun_text and original_text.")],
+    out: Annotated[str, typer.Option("--out", help="learned table to write or extend (.tsv).")],
+    source: Annotated[str, typer.Option("--source", help="provenance note.")] = "",
+    accept: Annotated[bool, typer.Option("--accept", help="mark pairs accepted.")] = False,
+    min_count: Annotated[int, typer.Option("--min-count", help="keep pairs seen this often.")] = 1,
+) -> None:
+    """Align spun/original pairs and count substitutions into a learned table."""
+    from unspin.candidates.learned import LearnedTable, learn_from_pairs
+    from unspin.errors import FormatError
+    from unspin.io.read import read_text
+
+    rows: list[tuple[str, str]] = []
+    for n, line in enumerate(read_text(pairs).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            rows.append((str(obj["spun_text"]), str(obj["original_text"])))
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise FormatError(
+                f"{pairs}:{n}: each line must be a JSON object with spun_text and original_text "
+                f"({type(exc).__name__})"
+            ) from None
+    table = learn_from_pairs(rows, source=source or pairs)
+    if accept:
+        for p in table.pairs.values():
+            p.status = "accepted"
+    table.pairs = {k: v for k, v in table.pairs.items() if v.count >= min_count}
+    target = Path(out)
+    if target.exists():
+        merged = LearnedTable.load(target)
+        merged.merge(table)
+        table = merged
+    table.save(target)
+    typer.echo(f"{len(table.pairs)} substitution pairs in {target} (from {len(rows)} text pairs)")
+
+
+@lm_app.command("build")
+def lm_build(
+    corpus: Annotated[list[str], typer.Argument(help="text files, folders or JSONL files.")],
+    out: Annotated[str, typer.Option("--out", help="ARPA file to write.")],
+    text_field: Annotated[str, typer.Option("--text-field", help="JSONL text field.")] = "text",
+    min_count: Annotated[int, typer.Option("--min-count", help="prune rarer trigrams.")] = 1,
+) -> None:
+    """Train a Kneser-Ney trigram model on your own text (an archive, back issues)."""
+    from unspin.io.corpus import iter_corpus_texts
+    from unspin.lm.ngram import build_ngram
+
+    path = build_ngram(iter_corpus_texts(corpus, text_field), out, min_count=min_count)
+    typer.echo(f"wrote {path} ({path.stat().st_size:,} bytes); use it with --lm {path}")
+
+
+@resources_app.command("build")
+def resources_build(
+    cache: CacheOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="rebuild even if up to date.")] = False,
+) -> None:
+    """Build the inverse-thesaurus index and default n-gram model from installed packages."""
+    from unspin.resources.build import build_all
+    from unspin.resources.cache import cache_dir
+
+    manifest = build_all(cache, force=force)
+    state = "up to date" if manifest.get("up_to_date") else "built"
+    typer.echo(f"resources {state} in {cache_dir(cache)}")
+
+
+@resources_app.command("status")
+def resources_status(cache: CacheOpt = None) -> None:
+    """Say where the cache is, what it holds and where it came from."""
+    from unspin.resources.build import status
+
+    typer.echo(json.dumps(status(cache), indent=2, sort_keys=True))
+
+
+def _register_plugins() -> None:
+    from unspin.cli import bench, fingerprints
+
+    fingerprints.register(app)
+    bench.register(app)
+
+
+def main() -> None:
+    _register_plugins()
+    try:
+        app(standalone_mode=True)
+    except ResourceError as exc:
+        typer.echo(f"unspin: error: {exc}", err=True)
+        sys.exit(3)
+    except UnspinError as exc:
+        typer.echo(f"unspin: error: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        typer.echo("unspin: interrupted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    except ValueError as exc:
+        typer.echo(f"unspin: error: {exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Decoding: channel model, lattice search, posteriors and the document score."""

@@ -1,0 +1,294 @@
+"""Noisy-channel decoding of one sentence over a lattice of candidate spans.
+
+The lattice has a node between every two word tokens. Edges are
+
+* *keep* edges (one token, emits the spun word; channel log P(keep)), and
+* *substitution* edges (1-4 spun tokens -> a proposed original phrase;
+  channel log P(spun | original) from :mod:`unspin.decode.channel`).
+
+A beam search finds the path maximising ``log P_lm(original words) +
+channel_weight * channel``, recombining hypotheses on the n-gram state. Then
+each substitution on the best path gets a posterior: the softmax, over every
+alternative for the same span (including keeping the spun text), of the score
+of the sentence with that alternative and the best path everywhere else
+(computed locally: only the span and the next ``order - 1`` words change).
+
+Candidates are pruned before the search by the same local score against the
+*spun* context, so common words with hundreds of inverse-thesaurus links stay
+cheap. In ``screen`` mode, only positions where the n-gram model is surprised
+by the spun text get candidates at all; clean sentences leave after one
+kenlm call.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from unspin.candidates.generate import CandidateGenerator, Proposal, log_softmax_posteriors
+from unspin.decode.channel import ChannelModel
+from unspin.lm.ngram import NgramLM
+from unspin.text import morph
+from unspin.text.tokenize import Token
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    i: int
+    j: int
+    words: tuple[str, ...]
+    channel: float
+    proposal: Proposal | None  # None: keep the spun tokens
+
+
+@dataclass(frozen=True, slots=True)
+class Alternative:
+    edge: Edge
+    score: float
+    lm: float
+    posterior: float
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A substitution on the best path, with its competing alternatives."""
+
+    i: int
+    j: int
+    chosen: Edge
+    alternatives: tuple[Alternative, ...]  # sorted by posterior, best first
+    p_changed: float
+
+
+@dataclass
+class _Hyp:
+    score: float
+    state: Any
+    prev: _Hyp | None
+    edge: Edge | None
+
+
+class SentenceDecoder:
+    def __init__(self, lm: NgramLM, gen: CandidateGenerator, channel: ChannelModel,
+                 channel_weight: float, beam: int, max_span: int, max_candidates: int) -> None:
+        self.lm = lm
+        self.gen = gen
+        self.channel = channel
+        self.cw = channel_weight
+        self.beam = beam
+        self.max_span = max_span
+        self.max_candidates = max_candidates
+        self.context = max(1, lm.order - 1)
+        self.set_rate(channel.p_sub)
+
+    def set_rate(self, p_sub: float) -> None:
+        """Use a document's spin rate for substitution and keep edges."""
+        import math
+
+        self.p_sub = p_sub
+        self.log_sub = math.log(p_sub)
+        self.log_keep = math.log1p(-p_sub)
+
+    # -- edges -------------------------------------------------------------------
+    def suspicious(self, words: Sequence[str], threshold: float) -> set[int]:
+        """Positions whose spun word (or the word after it) surprises the LM."""
+        lps = self.lm.token_logprobs(list(words))
+        out: set[int] = set()
+        for k, lp in enumerate(lps[: len(words)]):
+            if lp < threshold:
+                out.add(k)
+                if k > 0:
+                    out.add(k - 1)
+        # the word before </s> is judged by the end-of-sentence score too
+        if len(lps) > len(words) and lps[-1] < threshold and words:
+            out.add(len(words) - 1)
+        return out
+
+    def _context_state(self, words: Sequence[str], i: int) -> Any:
+        if i <= self.context - 1:
+            st = self.lm.new_state(bos=True)
+            start = 0
+        else:
+            st = self.lm.new_state(bos=False)
+            start = i - self.context
+        for w in words[start:i]:
+            _, st = self.lm.advance(st, w)
+        return st
+
+    def _local_lm(self, state: Any, emitted: Sequence[str], following: Sequence[str],
+                  eos: bool) -> float:
+        total = 0.0
+        for w in emitted:
+            lp, state = self.lm.advance(state, w)
+            total += lp
+        for w in following:
+            lp, state = self.lm.advance(state, w)
+            total += lp
+        if eos:
+            lp, state = self.lm.advance(state, "</s>")
+            total += lp
+        return total
+
+    def build_edges(self, words: Sequence[str], adjacent: Sequence[bool],
+                    protected: Sequence[bool], positions: set[int] | None) -> list[list[Edge]]:
+        n = len(words)
+        edges: list[list[Edge]] = [[] for _ in range(n)]
+        for i in range(n):
+            subs: list[tuple[float, Edge]] = []
+            if (positions is None or i in positions) and not protected[i]:
+                j = i
+                phrase: list[str] = []
+                while j < n and j - i < self.max_span and not protected[j]:
+                    if j > i and not adjacent[j]:
+                        break
+                    phrase.append(words[j])
+                    j += 1
+                    for p in self.gen.propose(tuple(phrase)):
+                        subs.append((0.0, Edge(i, j, p.words, self.log_sub + p.channel, p)))
+                    if j - i < self.max_span and not self.gen.may_extend(" ".join(phrase)):
+                        break
+            keep_cost = self.log_keep if subs else 0.0
+            keep = Edge(i, i + 1, (words[i],), keep_cost, None)
+            if subs:
+                subs = self._prune(words, i, subs, keep)
+            edges[i] = [keep, *(e for _, e in subs)]
+        return edges
+
+    def rebase(self, edges: list[list[Edge]], _old_p_sub: float) -> list[list[Edge]]:
+        """The same lattice with channel costs at the decoder's current rate."""
+        out: list[list[Edge]] = []
+        for group in edges:
+            keep = group[0]
+            cost = self.log_keep if len(group) > 1 else 0.0
+            new = [Edge(keep.i, keep.j, keep.words, cost, None)]
+            for e in group[1:]:
+                assert e.proposal is not None
+                new.append(Edge(e.i, e.j, e.words, self.log_sub + e.proposal.channel, e.proposal))
+            out.append(new)
+        return out
+
+    def _prune(self, words: Sequence[str], i: int, subs: list[tuple[float, Edge]],
+               keep: Edge) -> list[tuple[float, Edge]]:
+        state = self._context_state(words, i)
+        n = len(words)
+        scored = []
+        for _, e in subs:
+            following = words[e.j : e.j + self.context]
+            eos = e.j + self.context >= n
+            lm = self._local_lm(state, e.words, following, eos)
+            scored.append((lm + self.cw * e.channel, e))
+        scored.sort(key=lambda t: -t[0])
+        return scored[: self.max_candidates]
+
+    # -- search ------------------------------------------------------------------
+    def decode(self, words: Sequence[str], edges: list[list[Edge]]) -> list[Decision]:
+        n = len(words)
+        if n == 0:
+            return []
+        if all(len(e) == 1 for e in edges):
+            return []  # nothing to choose: the spun sentence is the only path
+        layers: list[dict[Any, _Hyp]] = [dict() for _ in range(n + 1)]
+        start = self.lm.new_state(bos=True)
+        layers[0][start] = _Hyp(0.0, start, None, None)
+        for i in range(n):
+            layer = layers[i]
+            if not layer:
+                continue
+            hyps = heapq.nlargest(self.beam, layer.values(), key=lambda h: h.score)
+            for h in hyps:
+                for e in edges[i]:
+                    st = h.state
+                    lm = 0.0
+                    for w in e.words:
+                        lp, st = self.lm.advance(st, w)
+                        lm += lp
+                    score = h.score + lm + self.cw * e.channel
+                    target = layers[e.j]
+                    got = target.get(st)
+                    if got is None or score > got.score:
+                        target[st] = _Hyp(score, st, h, e)
+        final: _Hyp | None = None
+        best = float("-inf")
+        for h in layers[n].values():
+            lp, _ = self.lm.advance(h.state, "</s>")
+            if h.score + lp > best:
+                best, final = h.score + lp, h
+        path: list[tuple[_Hyp, Edge]] = []
+        node = final
+        while node is not None and node.prev is not None and node.edge is not None:
+            path.append((node.prev, node.edge))
+            node = node.prev
+        path.reverse()
+        out_words: list[str] = []
+        starts: list[int] = []
+        for _, e in path:
+            starts.append(len(out_words))
+            out_words.extend(e.words)
+        decisions: list[Decision] = []
+        for k, (prev, e) in enumerate(path):
+            if e.proposal is None:
+                continue
+            following_start = starts[k] + len(e.words)
+            following = out_words[following_start : following_start + self.context]
+            eos = following_start + self.context >= len(out_words)
+            decisions.append(self._posterior(words, edges, prev.state, e, following, eos))
+        return decisions
+
+    def _posterior(self, words: Sequence[str], edges: list[list[Edge]], state: Any,
+                   chosen: Edge, following: Sequence[str], eos: bool) -> Decision:
+        i, j = chosen.i, chosen.j
+        alts: list[Edge] = [e for e in edges[i] if e.j == j and e.proposal is not None]
+        keep_words = tuple(words[i:j])
+        keep_channel = sum(edges[k][0].channel for k in range(i, j))
+        keep = Edge(i, j, keep_words, keep_channel, None)
+        alts.append(keep)
+        lms = [self._local_lm(state, e.words, following, eos) for e in alts]
+        scores = [lm + self.cw * e.channel for lm, e in zip(lms, alts, strict=True)]
+        post = log_softmax_posteriors(scores)
+        ranked = sorted(
+            (Alternative(e, s, lm, p) for e, s, lm, p in zip(alts, scores, lms, post, strict=True)),
+            key=lambda a: -a.posterior,
+        )
+        p_keep = next(a.posterior for a in ranked if a.edge.proposal is None)
+        return Decision(i, j, chosen, tuple(ranked), 1.0 - p_keep)
+
+
+def is_protected(tok: Token, sentence_initial: bool, is_common: Callable[[str], bool]) -> bool:
+    """Spinners keep names, numbers and acronyms; so does the decoder.
+
+    A capitalised word mid-sentence is a name unless its lower-case form (or a
+    lemma of it) is a common word: "Safety Council" may be spun, "Gujarat"
+    and "Pence" are kept. All-caps tokens (acronyms, datelines) are kept.
+    """
+    text = tok.text
+    if any(c.isdigit() for c in text):
+        return True
+    if len(text) > 1 and text.isupper():
+        return True
+    if text[:1].isupper() and not sentence_initial:
+        return not any(is_common(lem) for lem in morph.lemmas(tok.norm))
+    return False
+
+
+def word_view(sentence: Sequence[Token], is_common: Callable[[str], bool]
+              ) -> tuple[list[Token], list[bool], list[bool]]:
+    """Word tokens of a sentence, adjacency flags and protection flags.
+
+    ``adjacent[k]`` is False when punctuation separates word k from word k-1
+    (a span never crosses punctuation).
+    """
+    toks: list[Token] = []
+    adjacent: list[bool] = []
+    protected: list[bool] = []
+    prev_was_word = False
+    for t in sentence:
+        if t.norm[:1].isalnum():
+            protected.append(is_protected(t, not toks, is_common))
+            toks.append(t)
+            adjacent.append(prev_was_word)
+            prev_was_word = True
+        else:
+            prev_was_word = False
+    return toks, adjacent, protected

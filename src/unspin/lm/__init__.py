@@ -1,0 +1,1 @@
+"""Language models: n-gram (fast tier) and neural (accurate tier)."""

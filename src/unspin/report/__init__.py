@@ -1,0 +1,1 @@
+"""Where output is formatted: terminal, JSON and HTML views of analyses."""

@@ -1,0 +1,62 @@
+"""Terminal and JSON views of an :class:`~unspin.types.Analysis`.
+
+Formatting lives here and nowhere else: the CLI, the service and the scan
+report call these functions and add no formatting of their own.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from unspin.types import Analysis
+
+
+def to_json(analysis: Analysis, indent: int | None = 2) -> str:
+    return json.dumps(analysis.to_json(), ensure_ascii=False, indent=indent)
+
+
+def verdict(analysis: Analysis) -> str:
+    label = "SPUN" if analysis.spun else "not spun"
+    return (f"{label}: P(spun) = {analysis.score:.3f}; {len(analysis.spans)} flagged span(s) "
+            f"in {int(analysis.features.get('words', 0))} words "
+            f"(mode {analysis.mode}, estimated spin rate {analysis.features.get('spin_rate', 0):.2f})")
+
+
+def render_rich(analysis: Analysis, explain: bool = True) -> list[Any]:
+    """Rich renderables: the text with highlights, then a table of spans."""
+    from rich.table import Table
+    from rich.text import Text
+
+    body = Text()
+    pos = 0
+    text = analysis.text
+    for span in analysis.spans:
+        body.append(text[pos : span.start])
+        style = "bold red" if span.confidence >= 0.9 else ("red" if span.confidence >= 0.7
+                                                           else "yellow")
+        body.append(text[span.start : span.end], style=f"{style} underline")
+        body.append(f"[{span.restored}]", style="green")
+        pos = span.end
+    body.append(text[pos:])
+    out: list[Any] = [Text(verdict(analysis), style="bold"), body]
+    if explain and analysis.spans:
+        table = Table(title="flagged spans", show_lines=False)
+        for col in ("offsets", "spun", "restored", "conf", "candidates (posterior, sources)"):
+            table.add_column(col)
+        for s in analysis.spans:
+            cands = "; ".join(
+                f"{c.text} {c.posterior:.2f} ({'+'.join(c.sources)})" for c in s.candidates[:4]
+            )
+            table.add_row(f"{s.start}-{s.end}", s.text, s.restored, f"{s.confidence:.2f}", cands)
+        out.append(table)
+    return out
+
+
+def render_plain(analysis: Analysis) -> str:
+    lines = [verdict(analysis)]
+    for s in analysis.spans:
+        cands = "; ".join(f"{c.text} {c.posterior:.2f}" for c in s.candidates[:4])
+        lines.append(f"  {s.start}-{s.end}\t{s.text!r} -> {s.restored!r}\t{s.confidence:.2f}"
+                     f"\t[{cands}]")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Resources: thesauri readers, the versioned cache, and the build step."""

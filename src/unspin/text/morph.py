@@ -1,0 +1,87 @@
+"""Lemmas, re-inflection and case transfer.
+
+Real spinners keep inflection ("cases" -> "instances", "said" -> "talked
+about"), so a spun word is looked up by its lemma and the original candidate
+is re-inflected with the spun word's tag. lemminflect is imported lazily and
+every function is memoised per process: the vocabulary of a corpus is small
+compared with its token count.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+_IRREGULAR_TAGS = ("NN", "NNS", "VB", "VBD", "VBG", "VBN", "VBZ", "VBP", "JJ", "JJR", "JJS")
+
+
+@lru_cache(maxsize=1)
+def _lemminflect() -> Any:
+    import lemminflect
+
+    return lemminflect
+
+
+@lru_cache(maxsize=200_000)
+def lemmas(word: str) -> tuple[str, ...]:
+    """Distinct lemmas of a lower-case word, the word itself first."""
+    if not word.isalpha() or len(word) < 3:
+        return (word,)
+    out = [word]
+    for group in _lemminflect().getAllLemmas(word).values():
+        for lemma in group:
+            if lemma not in out:
+                out.append(lemma)
+    return tuple(out)
+
+
+@lru_cache(maxsize=200_000)
+def tags(word: str) -> tuple[tuple[str, str], ...]:
+    """(lemma, Penn tag) pairs that produce ``word`` by inflection."""
+    if not word.isalpha() or len(word) < 3:
+        return ()
+    lib = _lemminflect()
+    out: list[tuple[str, str]] = []
+    for lemma in lemmas(word)[1:]:
+        for tag, forms in lib.getAllInflections(lemma).items():
+            if word in forms:
+                out.append((lemma, tag))
+    return tuple(out)
+
+
+@lru_cache(maxsize=200_000)
+def inflect(lemma: str, tag: str) -> str:
+    """Inflect a word or phrase with ``tag``: nouns on the last word, verbs on the first."""
+    parts = lemma.split(" ")
+    lib = _lemminflect()
+    idx = len(parts) - 1 if tag.startswith("NN") or tag.startswith("JJ") else 0
+    head = parts[idx]
+    if not head.isalpha():
+        return lemma
+    forms = lib.getInflection(head, tag)
+    if not forms:
+        forms = lib.getInflection(head, tag, inflect_oov=True)
+    if forms:
+        parts[idx] = forms[0]
+    return " ".join(parts)
+
+
+def transfer_case(spun: str, restored: str) -> str:
+    """Give ``restored`` the capitalisation pattern of ``spun``.
+
+    >>> transfer_case("Safety Council", "security council")
+    'Security Council'
+    >>> transfer_case("NEWS", "information")
+    'INFORMATION'
+    """
+    if not spun or not restored:
+        return restored
+    if spun.isupper() and len(spun) > 1:
+        return restored.upper()
+    spun_words = spun.split()
+    rest_words = restored.split()
+    if len(spun_words) > 1 and all(w[:1].isupper() for w in spun_words):
+        return " ".join(w[:1].upper() + w[1:] for w in rest_words)
+    if spun[:1].isupper():
+        return restored[:1].upper() + restored[1:]
+    return restored
