@@ -1,0 +1,1 @@
+"""Command-line adapters (thin: they build a Config and call the core)."""

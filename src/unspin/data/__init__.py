@@ -1,0 +1,1 @@
+"""Small fitted parameters shipped with the package (channel, calibration)."""
