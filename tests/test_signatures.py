@@ -60,16 +60,13 @@ def test_clean_text_has_no_signatures() -> None:
 def test_attribute_family_needs_support() -> None:
     assert attribute_family([]) is None
     assert attribute_family([Evidence("leaked", "putin", 1.0)]) is None
-    weak = signature_evidence("they will certainly come")
-    assert attribute_family(weak) is None  # one weak idiom is not enough
+    weak = [Evidence("signature", "x-cue [autoblog-footer] 'x' at 0-1 is spun 'y'", 0.3)]
+    assert attribute_family(weak) is None  # one weak cue is not enough
     strong = signature_evidence("Text.\nSupply hyperlink\nLearn extra")
     fam = attribute_family(strong)
     assert fam is not None and fam[0] == "autoblog-footer" and fam[1] > 0.9
-    spun = signature_evidence(
-        "The dying toll rose; the assortment of cases grew, per the Successfully being Ministry."
-    )
-    fam = attribute_family(spun)
-    assert fam is not None and fam[0] == "thesaurus-spinner"
+    lexical = signature_evidence("The dying toll rose; the assortment of cases grew.")
+    assert lexical == []  # idioms are the model's job, not the boilerplate table's
 
 
 def test_attribute_family_conflict_lowers_or_withholds() -> None:

@@ -35,7 +35,7 @@ class Config:
     ngram_path: str | None = None
 
     #: Candidate sources, by registry name (see ``unspin.candidates.SOURCES``).
-    sources: tuple[str, ...] = ("moby", "wordnet", "mythes", "learned")
+    sources: tuple[str, ...] = ("moby", "wordnet", "mythes", "learned", "fingerprints")
 
     #: Learned substitution tables (from ``unspin learn``) to use besides the
     #: one in the resource cache.

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from unspin.config import Config
 from unspin.decode.lattice import Decision, Edge, SentenceDecoder, word_view
 from unspin.decode.score import document_features
+from unspin.decode.spanmodel import clip_logit
 from unspin.errors import InputError
 from unspin.resources.bundle import Bundle, get_bundle
 from unspin.text.morph import transfer_case
@@ -57,15 +59,41 @@ def _decoder(bundle: Bundle, config: Config) -> SentenceDecoder:
                            config.beam, config.max_span_tokens, config.max_candidates)
 
 
-def _span_from(text: str, toks: Sequence[Token], d: Decision, threshold: float,
-               lm_name: str) -> Span | None:
-    if d.p_changed < threshold:
-        return None
+def _decision_features(d: Decision, toks: Sequence[Token], lps: Sequence[float],
+                       bundle: Bundle, doc: dict[str, float]) -> dict[str, float]:
+    p = d.chosen.proposal
+    assert p is not None
+    keep = next(a for a in d.alternatives if a.edge.proposal is None)
+    best = next(a for a in d.alternatives if a.edge is d.chosen)
+    spun_words = [t.norm for t in toks[d.i : d.j]]
+    uni = bundle.lm.unigram_logprob
+    return {
+        "nc_logit": clip_logit(d.p_changed),
+        "lm_gain": best.lm - keep.lm,
+        "spun_ctx_lp": min(lps[d.i : d.j]),
+        "spun_uni_lp": sum(uni(w) for w in spun_words) / len(spun_words),
+        "cand_uni_lp": sum(uni(w) for w in p.words) / max(1, len(p.words)),
+        "pick": p.channel,
+        "n_sources": float(sum(1 for s in p.sources if s in ("moby", "wordnet", "mythes"))),
+        "reverse": float(p.reverse),
+        "inflected": float(p.inflected),
+        "learned": float("learned" in p.sources),
+        "fingerprint": float("fingerprints" in p.sources),
+        "capitalised": float(toks[d.i].text[:1].isupper()),
+        "span_len": float(d.j - d.i),
+        "cand_len": float(len(p.words)),
+        **doc,
+    }
+
+
+def _span_from(text: str, toks: Sequence[Token], d: Decision, prob: float,
+               feats: dict[str, float], lm_name: str) -> Span:
     start, end = toks[d.i].start, toks[d.j - 1].end
     spun = text[start:end]
     assert d.chosen.proposal is not None
     candidates = []
     for alt in d.alternatives[:6]:
+        sources: tuple[str, ...]
         if alt.edge.proposal is None:
             cand_text, sources = spun, ("spun",)
         else:
@@ -74,18 +102,21 @@ def _span_from(text: str, toks: Sequence[Token], d: Decision, threshold: float,
         candidates.append(Candidate(cand_text, alt.score, alt.posterior, tuple(sources),
                                     alt.lm, alt.edge.channel))
     chosen = transfer_case(spun, d.chosen.proposal.text)
-    keep = next(a for a in d.alternatives if a.edge.proposal is None)
-    best = next(a for a in d.alternatives if a.edge is d.chosen)
     evidence = (
-        Evidence("channel", d.chosen.proposal.detail, d.chosen.channel),
-        Evidence("lm", f"{lm_name}: '{chosen}' scores {best.lm - keep.lm:+.2f} nats over "
-                       f"'{spun}' in context", best.lm - keep.lm),
+        Evidence("channel", d.chosen.proposal.detail, d.chosen.proposal.channel),
+        Evidence("lm", f"{lm_name}: '{chosen}' scores {feats['lm_gain']:+.2f} nats over "
+                       f"'{spun}' in context", feats["lm_gain"]),
+        Evidence("posterior", f"noisy-channel P(changed) = {d.p_changed:.3f}; "
+                              f"span model P(spun) = {prob:.3f}", d.p_changed),
     )
-    return Span(start, end, spun, chosen, d.p_changed, tuple(candidates), evidence,
+    return Span(start, end, spun, chosen, prob, tuple(candidates), evidence,
                 listed="fingerprints" in d.chosen.proposal.sources)
 
 
-def analyze(text: str, config: Config) -> Analysis:
+def analyze(text: str, config: Config, *, collect: list[Any] | None = None) -> Analysis:
+    """Analyse one text. ``collect``, if given, receives every decision's features
+    (flagged or not) as ``(start, end, restored, features)``; the model-fitting
+    script uses it, nothing else does."""
     t0 = time.perf_counter()
     validate_text(text, config.max_chars)
     bundle = get_bundle(config)
@@ -94,39 +125,57 @@ def analyze(text: str, config: Config) -> Analysis:
     threshold = config.effective_flag_threshold
     tokens = tokenize(text)
     n_words = 0
-    work: list[tuple[list[Token], list[str], list[list[Edge]]]] = []
+    n_surprising = 0
+    surprise = config.surprise_threshold
+    if config.mode == "screen":
+        surprise -= SCREEN_MARGIN
+    work: list[tuple[list[Token], list[str], list[float], list[list[Edge]]]] = []
     for sentence in split_sentences(text, tokens):
         toks, adjacent, protected = word_view(sentence, bundle.is_common)
         if not toks:
             continue
         n_words += len(toks)
         words = [t.norm for t in toks]
-        surprise = config.surprise_threshold
-        if config.mode == "screen":
-            surprise -= SCREEN_MARGIN
-        positions = decoder.suspicious(words, surprise)
+        lps = bundle.lm.token_logprobs(words)
+        positions = decoder.suspicious_from(lps, len(words), surprise)
+        n_surprising += len(positions)
         if not positions:
             continue
-        work.append((toks, words, decoder.build_edges(words, adjacent, protected, positions)))
-    spinnable = sum(1 for _, _, edges in work for e in edges if len(e) > 1)
+        work.append((toks, words, lps, decoder.build_edges(words, adjacent, protected,
+                                                           positions)))
+    spinnable = sum(1 for *_, edges in work for e in edges if len(e) > 1)
 
     # Pass 1 at the prior spin rate; pass 2 at the document's own estimate.
     rate = bundle.channel.p_sub
-    decisions = [decoder.decode(words, edges) for _, words, edges in work]
+    decisions = [decoder.decode(words, edges) for _, words, _, edges in work]
     expected = sum(d.p_changed for ds in decisions for d in ds)
     new_rate = bundle.channel.spin_rate(expected, spinnable)
     if abs(new_rate - rate) > 0.25 * rate:
         rate = new_rate
         decoder.set_rate(rate)
-        work = [(toks, words, decoder.rebase(edges, bundle.channel.p_sub))
-                for toks, words, edges in work]
-        decisions = [decoder.decode(words, edges) for _, words, edges in work]
+        work = [(toks, words, lps, decoder.rebase(edges, bundle.channel.p_sub))
+                for toks, words, lps, edges in work]
+        decisions = [decoder.decode(words, edges) for _, words, _, edges in work]
+    doc = {"doc_surprise": n_surprising / max(1, n_words), "doc_rate": rate}
     spans: list[Span] = []
-    for (toks, _, _), ds in zip(work, decisions, strict=True):
+    for (toks, _, lps, _), ds in zip(work, decisions, strict=True):
         for d in ds:
-            span = _span_from(text, toks, d, threshold, bundle.lm_name)
-            if span is not None:
-                spans.append(span)
+            feats = _decision_features(d, toks, lps, bundle, doc)
+            prob = bundle.span_model.probability(feats)
+            if collect is not None:
+                assert d.chosen.proposal is not None
+                collect.append((toks[d.i].start, toks[d.j - 1].end, d.chosen.proposal.text,
+                                feats))
+            if prob >= threshold:
+                spans.append(_span_from(text, toks, d, prob, feats, bundle.lm_name))
+    listed = _fingerprint_spans(text, bundle.matcher)
+    if listed:
+        spans = [s for s in spans
+                 if not any(s.start < f.end and s.end > f.start for f in listed)]
+        spans = sorted([*spans, *listed], key=lambda s: s.start)
+    doc_evidence = _document_evidence(text, spans)
+    if doc_evidence[1]:
+        spans = doc_evidence[1]
     t2 = time.perf_counter()
     edits = tuple(
         Edit(s.start, s.end, s.text, s.restored, source="+".join(s.candidates[0].sources)
@@ -135,6 +184,8 @@ def analyze(text: str, config: Config) -> Analysis:
     )
     restored = apply_edits(text, edits)
     features = document_features(n_words, [s.confidence for s in spans])
+    features.update(doc)
+    features["spin_rate"] = rate
     score = bundle.calibration.probability(features)
     return Analysis(
         text=text,
@@ -144,9 +195,63 @@ def analyze(text: str, config: Config) -> Analysis:
         spans=tuple(spans),
         edits=edits,
         mode=config.mode,
-        features={**features, "spin_rate": rate},
+        features=features,
+        evidence=doc_evidence[0],
         timings={"load_s": t1 - t0, "decode_s": t2 - t1},
     )
+
+
+def _fingerprint_spans(text: str, matcher: Any) -> list[Span]:
+    """The fast path: listed fingerprints become spans directly (``listed=True``)."""
+    if matcher is None:
+        return []
+    from unspin.fingerprints.store import clean_expected
+
+    out: list[Span] = []
+    last_end = -1
+    for hit in sorted(matcher.scan(text), key=lambda h: (h.start, -h.end)):
+        if hit.start < last_end:
+            continue
+        expected = (clean_expected(hit.expected, hit.text) or [hit.expected])[0]
+        restored = transfer_case(hit.text, expected)
+        ev = Evidence("fingerprint", f"list '{hit.list_name}': {hit.query} matched by "
+                                     f"{hit.clause} (expected '{hit.expected}')", 1.0)
+        cands = (Candidate(restored, 0.0, 0.99, ("fingerprints",)),
+                 Candidate(hit.text, 0.0, 0.01, ("spun",)))
+        out.append(Span(hit.start, hit.end, hit.text, restored, 0.99, cands, (ev,), True))
+        last_end = hit.end
+    return out
+
+
+def _document_evidence(text: str, spans: list[Span]) -> tuple[tuple[Evidence, ...], list[Span]]:
+    """Spinner signatures, family attribution, and leaked originals for spans."""
+    try:
+        from unspin.fingerprints.signatures import (
+            attribute_family,
+            leak_support,
+            leaked_words,
+            signature_evidence,
+        )
+    except ImportError:
+        return (), []
+    evidence = list(signature_evidence(text))
+    family = attribute_family(evidence)
+    if family is not None:
+        evidence.append(Evidence("family", f"spinner family '{family[0]}'", family[1]))
+    leaked = leaked_words(text)
+    if not leaked:
+        return tuple(evidence), []
+    out: list[Span] = []
+    for s in spans:
+        changed = " ".join(w for w in s.restored.lower().split()
+                           if w not in s.text.lower().split())
+        if changed and leak_support(changed, leaked):
+            s = Span(s.start, s.end, s.text, s.restored, s.confidence, s.candidates,
+                     (*s.evidence, Evidence("leaked", f"'{changed}' appears in a hashtag or "
+                                                      "slug written before spinning", 1.0)),
+                     s.listed)
+        out.append(s)
+    return tuple(evidence), out
 
 
 def apply_edits(text: str, edits: Sequence[Edit]) -> str:

@@ -41,8 +41,10 @@ class Proposal:
     text: str  # lower-case original phrase (inflected)
     words: tuple[str, ...]  # its LM tokens
     sources: tuple[str, ...]
-    channel: float  # natural-log P(spun | original), including P(substituted)
+    channel: float  # natural-log P(pick spun | original substituted)
     detail: str
+    reverse: bool = False  # only a reverse thesaurus link supports it
+    inflected: bool = False  # found through a lemma and re-inflected
 
 
 _THESAURI = ("moby", "wordnet", "mythes")
@@ -76,6 +78,8 @@ class CandidateGenerator:
                 for k in range(1, len(parts)):
                     self.learned_prefixes.add(" ".join(parts[:k]))
         self.max_candidates = max_candidates
+        #: Thesaurus links kept per span before inflection and LM pruning.
+        self.max_links = max(40, 4 * max_candidates)
         self.propose = lru_cache(maxsize=200_000)(self._propose)
 
     # -- span enumeration helpers -------------------------------------------------
@@ -103,22 +107,31 @@ class CandidateGenerator:
                 return
             got = found.get(p.text)
             if got is None or p.channel > got.channel:
-                sources = p.sources if got is None else tuple(dict.fromkeys(p.sources + got.sources))
-                found[p.text] = Proposal(p.text, p.words, sources, p.channel, p.detail)
+                sources = (p.sources if got is None
+                           else tuple(dict.fromkeys(p.sources + got.sources)))
+                found[p.text] = Proposal(p.text, p.words, sources, p.channel, p.detail,
+                                         p.reverse, p.inflected)
             elif got is not None:
                 merged = tuple(dict.fromkeys(got.sources + p.sources))
-                found[p.text] = Proposal(got.text, got.words, merged, got.channel, got.detail)
+                found[p.text] = Proposal(got.text, got.words, merged, got.channel, got.detail,
+                                         got.reverse, got.inflected)
 
         if self.inverse is not None and self.thesauri:
-            for entry in self.inverse.lookup(phrase):
-                p = self._from_thesaurus(phrase, entry, None)
+            # Rank links by channel score first and inflect only the best few:
+            # common words have hundreds of links, inflection is the slow part.
+            links: list[tuple[float, str, InverseEntry, str | None]] = []
+            for key, tag in [(phrase, None), *self._lemma_variants(span)]:
+                for entry in self.inverse.lookup(key):
+                    n_src = sum(1 for s in entry.sources if s in self.thesauri)
+                    if n_src:
+                        score = self.channel.thesaurus(entry.fanout, n_src, entry.reverse_only,
+                                                       tag is not None)
+                        links.append((score, key, entry, tag))
+            links.sort(key=lambda t: -t[0])
+            for _, key, entry, tag in links[: self.max_links]:
+                p = self._from_thesaurus(key, entry, tag)
                 if p is not None:
                     keep(p)
-            for lemma_phrase, tag in self._lemma_variants(span):
-                for entry in self.inverse.lookup(lemma_phrase):
-                    p = self._from_thesaurus(lemma_phrase, entry, tag)
-                    if p is not None:
-                        keep(p)
         if self.use_learned:
             for pair in self.learned.get(phrase, ()):
                 keep(Proposal(pair.original, lm_tokens(pair.original), ("learned",),
@@ -155,7 +168,10 @@ class CandidateGenerator:
             return None
         original = entry.original
         if tag is not None:
-            original = morph.inflect(original, tag)
+            inflected = morph.inflect(entry.original, tag)
+            if inflected is None:
+                return None
+            original = inflected
         words = lm_tokens(original)
         if not words:
             return None
@@ -164,7 +180,8 @@ class CandidateGenerator:
         how = "reverse link" if entry.reverse_only else "listed under"
         detail = (f"{'+'.join(sources)}: '{key}' {how} '{entry.original}'"
                   f" (fan-out {entry.fanout}{', re-inflected ' + tag if tag else ''})")
-        return Proposal(original, words, sources, channel, detail)
+        return Proposal(original, words, sources, channel, detail, entry.reverse_only,
+                        tag is not None)
 
 
 def log_softmax_posteriors(scores: Sequence[float]) -> list[float]:

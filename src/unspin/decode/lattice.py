@@ -94,16 +94,19 @@ class SentenceDecoder:
     # -- edges -------------------------------------------------------------------
     def suspicious(self, words: Sequence[str], threshold: float) -> set[int]:
         """Positions whose spun word (or the word after it) surprises the LM."""
-        lps = self.lm.token_logprobs(list(words))
+        return self.suspicious_from(self.lm.token_logprobs(list(words)), len(words), threshold)
+
+    @staticmethod
+    def suspicious_from(lps: Sequence[float], n: int, threshold: float) -> set[int]:
         out: set[int] = set()
-        for k, lp in enumerate(lps[: len(words)]):
+        for k, lp in enumerate(lps[:n]):
             if lp < threshold:
                 out.add(k)
                 if k > 0:
                     out.add(k - 1)
         # the word before </s> is judged by the end-of-sentence score too
-        if len(lps) > len(words) and lps[-1] < threshold and words:
-            out.add(len(words) - 1)
+        if len(lps) > n and lps[-1] < threshold and n:
+            out.add(n - 1)
         return out
 
     def _context_state(self, words: Sequence[str], i: int) -> Any:

@@ -47,10 +47,13 @@ def document_features(n_words: int, span_probs: list[float]) -> dict[str, float]
     }
 
 
-def default_calibration() -> Calibration:
+def default_calibration(kind: str = "default") -> Calibration:
+    """The fitted calibration for a kind of LM ("default" or "kn3")."""
     try:
         raw = resources.files("unspin.data").joinpath("calibration.json").read_text("utf-8")
     except (FileNotFoundError, ModuleNotFoundError):
         return Calibration()
-    data = json.loads(raw)
+    data = json.loads(raw).get("models", {}).get(kind)
+    if not data:
+        return Calibration()
     return Calibration(float(data["a"]), float(data["b"]), str(data.get("provenance", "")))

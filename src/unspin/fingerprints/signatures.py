@@ -15,13 +15,11 @@ product names:
 
 * ``autoblog-footer``: spun footer/byline template of auto-posting blogs.
 * ``aggregator-disclaimer``: spun "Disclaimer" of news aggregator templates.
-* ``thesaurus-spinner``: word-for-word thesaurus substitutions that produce
-  fixed idioms ("assortment of cases", "Successfully being Ministry").
-* ``rewriter-hedging``: a rewriter style that inflates verbs with
-  "will certainly", "have actually" and "variety of individuals".
 
-The two lexical families come from the real spun pairs in the development
-data; their weights are low because each idiom alone is ordinary English.
+The table holds boilerplate only. Lexical idioms of particular spinners
+("dying toll") are deliberately not here: they are what the model and the
+learned tables find, and a table copied from the development pairs would only
+memorise them.
 
 **Leaked originals** (:func:`leaked_words`). Tags and URL slugs are often
 generated from the original headline *before* spinning, so they leak original
@@ -151,54 +149,6 @@ SIGNATURES: tuple[Signature, ...] = (
         "autoblog-footer",
         0.7,
         "spun wire byline 'Editing by'",
-    ),
-    Signature(
-        "successfully-being",
-        r"\bSuccessfully being (?:Ministry|Organi[sz]ation|Department)",
-        "Health Ministry",
-        "thesaurus-spinner",
-        0.7,
-        "'Well being' -> 'Successfully being'",
-    ),
-    Signature(
-        "assortment-of-cases",
-        r"\bassortment of (?:cases|infections|deaths)\b",
-        "number of cases",
-        "thesaurus-spinner",
-        0.4,
-        "'number of' -> 'assortment of'",
-    ),
-    Signature(
-        "dying-toll",
-        r"\bdying toll\b",
-        "death toll",
-        "thesaurus-spinner",
-        0.4,
-        "'death toll' -> 'dying toll'",
-    ),
-    Signature(
-        "have-actually-passed-away",
-        r"\bhave actually passed away\b",
-        "have died",
-        "rewriter-hedging",
-        0.5,
-        "'have died' -> 'have actually passed away'",
-    ),
-    Signature(
-        "variety-of-individuals",
-        r"\bvariety of individuals\b",
-        "number of people",
-        "rewriter-hedging",
-        0.4,
-        "'number of people' -> 'variety of individuals'",
-    ),
-    Signature(
-        "will-certainly",
-        r"\bwill certainly\b",
-        "will",
-        "rewriter-hedging",
-        0.15,
-        "weak alone: ordinary English",
     ),
 )
 

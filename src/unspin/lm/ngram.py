@@ -171,16 +171,16 @@ def build_default_ngram(out_path: str | Path, discount: float = 0.75) -> Path:
     uni: Counter[str] = Counter()
     with (base / "unigrams.txt").open(encoding="utf-8") as fh:
         for line in fh:
-            w, _, c = line.rstrip("\n").partition("\t")
-            if w and c:
-                uni[w] += int(c)
+            w, _, count = line.rstrip("\n").partition("\t")
+            if w and count:
+                uni[w] += int(count)
     bi: Counter[tuple[str, str]] = Counter()
     with (base / "bigrams.txt").open(encoding="utf-8") as fh:
         for line in fh:
-            pair, _, c = line.rstrip("\n").partition("\t")
+            pair, _, count = line.rstrip("\n").partition("\t")
             parts = pair.split(" ")
-            if len(parts) == 2 and c:
-                bi[(parts[0], parts[1])] += int(c)
+            if len(parts) == 2 and count:
+                bi[(parts[0], parts[1])] += int(count)
     # Sentence boundaries are not in web counts: approximate <s> and </s> with
     # the unigram distribution (no extra information, but valid probabilities).
     total = sum(uni.values())
@@ -262,6 +262,7 @@ class NgramLM:
             self._model: Any = kenlm.Model(str(p))
         self.order: int = int(self._model.order)
         self._state_cls: Any = kenlm.State
+        self._unigram: dict[str, float] = {}
 
     def new_state(self, bos: bool = True) -> Any:
         st = self._state_cls()
@@ -287,7 +288,12 @@ class NgramLM:
         return [s[1] for s in self._model.full_scores(" ".join(words), True, True)]
 
     def unigram_logprob(self, word: str) -> float:
-        return float(self._model.score(word, bos=False, eos=False)) * LOG10
+        got = self._unigram.get(word)
+        if got is None:
+            got = float(self._model.score(word, bos=False, eos=False)) * LOG10
+            if len(self._unigram) < 500_000:
+                self._unigram[word] = got
+        return got
 
     def known(self, word: str) -> bool:
         return word in self._model

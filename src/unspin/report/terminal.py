@@ -20,7 +20,8 @@ def verdict(analysis: Analysis) -> str:
     label = "SPUN" if analysis.spun else "not spun"
     return (f"{label}: P(spun) = {analysis.score:.3f}; {len(analysis.spans)} flagged span(s) "
             f"in {int(analysis.features.get('words', 0))} words "
-            f"(mode {analysis.mode}, estimated spin rate {analysis.features.get('spin_rate', 0):.2f})")
+            f"(mode {analysis.mode}, "
+            f"estimated spin rate {analysis.features.get('spin_rate', 0):.2f})")
 
 
 def render_rich(analysis: Analysis, explain: bool = True) -> list[Any]:

@@ -50,7 +50,7 @@ def build_all(override: str | None = None, force: bool = False) -> dict[str, Any
             ):
                 manifest["up_to_date"] = True
                 return manifest
-        except Exception:  # noqa: BLE001 - any unreadable manifest means rebuild
+        except Exception:
             pass
     t0 = time.perf_counter()
     import marisa_trie

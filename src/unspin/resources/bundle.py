@@ -19,6 +19,7 @@ from unspin.candidates.learned import LearnedTable
 from unspin.config import Config
 from unspin.decode.channel import ChannelModel, default_channel
 from unspin.decode.score import Calibration, default_calibration
+from unspin.decode.spanmodel import SpanModel, load_span_models
 from unspin.lm.ngram import NgramLM, load_ngram
 from unspin.resources.build import COMMON_FILE, DEFAULT_NGRAM_FILE, INVERSE_FILE, ensure_built
 from unspin.resources.inverse import InverseIndex
@@ -36,6 +37,9 @@ class Bundle:
     calibration: Calibration
     lm_name: str
     common: Any
+    span_model: SpanModel
+    #: Compiled fingerprint matcher (None when no list is imported).
+    matcher: Any = None
 
     def is_common(self, word: str) -> bool:
         return word in self.common
@@ -46,17 +50,21 @@ def _inverse(path: str) -> InverseIndex:
     return InverseIndex(Path(path))
 
 
-def _fingerprint_pairs(cache: Path) -> list[tuple[str, str, str]]:
+def _fingerprints(cache: Path) -> tuple[list[tuple[str, str, str]], Any]:
+    """Channel pairs and a compiled matcher over every stored fingerprint set."""
     try:
+        from unspin.fingerprints.matcher import FingerprintMatcher
         from unspin.fingerprints.store import channel_pairs, load_sets
-    except ImportError:
-        return []
+    except ImportError:  # the [fingerprints] extra is not installed
+        return [], None
     try:
         sets = load_sets(cache.parent / "fingerprints")
-    except Exception as exc:  # noqa: BLE001 - a broken list must not stop analysis
+        if not sets:
+            return [], None
+        return list(channel_pairs(sets)), FingerprintMatcher(sets)
+    except (ImportError, OSError, ValueError) as exc:
         log.warning("fingerprint lists not loaded: %s", exc)
-        return []
-    return list(channel_pairs(sets))
+        return [], None
 
 
 @lru_cache(maxsize=8)
@@ -70,7 +78,7 @@ def _bundle(cache_override: str | None, ngram_path: str | None, learned: tuple[s
     for path in ((str(default_learned),) if default_learned.is_file() else ()) + learned:
         table.merge(LearnedTable.load(path))
     channel = default_channel()
-    fps = _fingerprint_pairs(cache) if "fingerprints" in sources else []
+    fps, matcher = _fingerprints(cache) if "fingerprints" in sources else ([], None)
     gen = CandidateGenerator(_inverse(str(cache / INVERSE_FILE)), table, channel, sources,
                              fps, max_candidates)
     name = "default (Norvig web counts)" if ngram_path is None else Path(ngram_path).name
@@ -78,7 +86,10 @@ def _bundle(cache_override: str | None, ngram_path: str | None, learned: tuple[s
 
     common = marisa_trie.Trie()
     common.mmap(str(cache / COMMON_FILE))
-    return Bundle(lm, gen, channel, default_calibration(), name, common)
+    kind = "default" if ngram_path is None else "kn3"
+    span_model = load_span_models().get(kind, SpanModel())
+    calibration = default_calibration(kind)
+    return Bundle(lm, gen, channel, calibration, name, common, span_model, matcher)
 
 
 def get_bundle(config: Config) -> Bundle:

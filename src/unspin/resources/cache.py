@@ -52,7 +52,9 @@ def read_manifest(directory: Path) -> dict[str, Any]:
     try:
         manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise ResourceError(f"corrupt manifest {path} ({exc}); rerun `unspin resources build`")
+        raise ResourceError(
+            f"corrupt manifest {path} ({exc}); rerun `unspin resources build`"
+        ) from None
     if manifest.get("format") != FORMAT_VERSION:
         raise ResourceError(
             f"{path} has format {manifest.get('format')!r}, this unspin reads {FORMAT_VERSION}; "

@@ -126,4 +126,4 @@ class InverseIndex:
         return tuple(out)
 
     def has_prefix(self, prefix: str) -> bool:
-        return bool(self._trie.has_keys_with_prefix(prefix))
+        return next(iter(self._trie.iterkeys(prefix)), None) is not None

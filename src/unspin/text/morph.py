@@ -40,29 +40,37 @@ def tags(word: str) -> tuple[tuple[str, str], ...]:
     """(lemma, Penn tag) pairs that produce ``word`` by inflection."""
     if not word.isalpha() or len(word) < 3:
         return ()
-    lib = _lemminflect()
     out: list[tuple[str, str]] = []
     for lemma in lemmas(word)[1:]:
-        for tag, forms in lib.getAllInflections(lemma).items():
+        for tag, forms in _inflections(lemma).items():
             if word in forms:
                 out.append((lemma, tag))
     return tuple(out)
 
 
 @lru_cache(maxsize=200_000)
-def inflect(lemma: str, tag: str) -> str:
-    """Inflect a word or phrase with ``tag``: nouns on the last word, verbs on the first."""
+def _inflections(lemma: str) -> dict[str, tuple[str, ...]]:
+    result: dict[str, tuple[str, ...]] = _lemminflect().getAllInflections(lemma)
+    return result
+
+
+@lru_cache(maxsize=200_000)
+def inflect(lemma: str, tag: str) -> str | None:
+    """Inflect a word or phrase with ``tag``: nouns on the last word, verbs on the first.
+
+    Returns None when the head word has no such inflection in the lexicon
+    (rather than guessing with an out-of-vocabulary model: a wrong guess would
+    become a confident wrong restoration).
+    """
     parts = lemma.split(" ")
-    lib = _lemminflect()
     idx = len(parts) - 1 if tag.startswith("NN") or tag.startswith("JJ") else 0
     head = parts[idx]
     if not head.isalpha():
         return lemma
-    forms = lib.getInflection(head, tag)
+    forms = _inflections(head).get(tag)
     if not forms:
-        forms = lib.getInflection(head, tag, inflect_oov=True)
-    if forms:
-        parts[idx] = forms[0]
+        return None
+    parts[idx] = forms[0]
     return " ".join(parts)
 
 

@@ -34,8 +34,8 @@ def split_sentences(text: str, tokens: list[Token]) -> list[list[Token]]:
             nxt = tokens[i + 1] if i + 1 < n else None
             if nxt is None:
                 continue
-            if nxt.text in _CLOSERS and tok.text in _TERMINAL:
-                continue
+            if nxt.text in _CLOSERS and tok.text in _TERMINAL and nxt.start == tok.end:
+                continue  # '."' closes a quote: split after the quote
             first = nxt.text[:1]
             if first.isupper() or first.isdigit() or first in {'"', "“", "‘", "'"}:
                 # "U.S." style abbreviations are single tokens already; a lone

@@ -1,0 +1,228 @@
+"""Full benchmark: every restorer side by side, printed as markdown tables.
+
+    python bench/run.py [--quick] [--section NAME] [--out FILE]
+
+Sections: detection, restoration, cross, real, fingerprints, speed, scaling.
+Each table is preceded by the exact command that reproduces it. Sample sizes
+are printed; the full run is sized for about 30 minutes on 2 cores (the core
+in full mode dominates). Derived data (the TRAIN-split n-gram model, learned
+tables) is built once into ``$UNSPIN_BENCH_CACHE`` (default
+``~/.cache/unspin/bench``), never inside the repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+from unspin.evaluation import harness as H
+from unspin.evaluation.baselines import ListMatcher, RarityHeuristic, identity, read_pps_csv
+from unspin.evaluation.datasets import fingerprints_csv, load_real_pairs, load_split
+from unspin.types import Analysis
+
+SECTIONS = ("detection", "restoration", "cross", "real", "fingerprints", "speed", "scaling")
+SEED = 7
+
+
+def _ci(ci: tuple[float, float]) -> str:
+    return f"[{ci[0]:.3f}, {ci[1]:.3f}]"
+
+
+class Report:
+    def __init__(self, quick: bool) -> None:
+        self.quick = quick
+        self.lines: list[str] = []
+
+    def table(self, section: str, title: str, header: list[str], rows: list[list[str]]) -> None:
+        cmd = f"python bench/run.py{' --quick' if self.quick else ''} --section {section}"
+        out = [f"### {title}", "", "```", cmd, "```", ""]
+        out.append("| " + " | ".join(header) + " |")
+        out.append("|" + "|".join("---" for _ in header) + "|")
+        out.extend("| " + " | ".join(r) + " |" for r in rows)
+        out.append("")
+        self.emit("\n".join(out))
+
+    def emit(self, text: str) -> None:
+        print(text, flush=True)
+        self.lines.append(text)
+
+
+def restorers(ngram: str | None) -> dict[str, Callable[[str], Analysis]]:
+    rows = read_pps_csv(fingerprints_csv())
+    return {
+        "unspin full": H.core_restorer(mode="full", ngram_path=ngram),
+        "unspin screen": H.core_restorer(mode="screen", ngram_path=ngram),
+        "list matcher (PPS)": ListMatcher(rows),
+        "rarity heuristic": RarityHeuristic(),
+        "identity": identity,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--section", choices=SECTIONS)
+    ap.add_argument("--out")
+    args = ap.parse_args(argv)
+    rep = Report(args.quick)
+    todo = [args.section] if args.section else list(SECTIONS)
+    per_profile = 8 if args.quick else 50
+    n_clean = 16 if args.quick else 100
+    n_fp = 60 if args.quick else 400
+    started = time.perf_counter()
+
+    t0 = time.perf_counter()
+    ngram = str(H.ensure_ngram())
+    rep.emit(f"<!-- n-gram model from the TRAIN split: {ngram} "
+             f"(ready in {time.perf_counter() - t0:.0f} s) -->")
+    rs = restorers(ngram)
+    test = load_split("test")
+    rep.emit(f"Samples: {per_profile} test docs per profile (60-400 words), {n_clean} clean "
+             f"test docs, {n_fp} fingerprint rows, 3 real pairs; seed {SEED}.\n")
+    spun: dict[str, list[H.Labelled]] = {}
+    used: set[str] = set()
+    for k, p in enumerate(H.PROFILE_NAMES):
+        docs = H.sample_docs(test, per_profile, SEED + k, max_words=400)
+        used.update(d.id for d in docs)
+        spun[p] = H.spin_docs(docs, p, SEED)
+    clean = H.sample_docs(test, n_clean, SEED + 99, max_words=400, exclude=used)
+
+    if "detection" in todo:
+        rows = []
+        mixed = [it for p in H.PROFILE_NAMES for it in spun[p]]
+        for name, r in rs.items():
+            d = H.evaluate_detection(r, mixed, clean)
+            rows.append([name, f"{d.auroc:.3f} {_ci(d.auroc_ci)}", f"{d.at_threshold.f1:.3f}",
+                         f"{d.ece:.3f}",
+                         f"{d.false_edits_per_1000:.1f} {_ci(d.false_edits_ci)}"])
+        rep.table("detection", "Document detection (spun a-d vs clean test docs)",
+                  ["system", "AUROC [95% CI]", "F1 @ spun flag", "ECE (10 bins)",
+                   "false edits / 1k words (clean)"], rows)
+
+    if "restoration" in todo:
+        rows = []
+        for p in H.PROFILE_NAMES:
+            for name, r in rs.items():
+                res = H.evaluate_restoration(r, spun[p])
+                rows.append([p, name, f"{res.span.precision:.3f}", f"{res.span.recall:.3f}",
+                             f"{res.span.f1:.3f} {_ci(res.span_f1_ci)}", f"{res.token.f1:.3f}",
+                             f"{res.restoration_exact:.3f} {_ci(res.restoration_ci)}",
+                             f"{res.false_change_rate:.4f}"])
+        rep.table("restoration", "Span detection and restoration by spinner profile",
+                  ["profile", "system", "span P", "span R", "span F1 [95% CI]", "token F1",
+                   "restoration EM [95% CI]", "false-change rate"], rows)
+
+    if "cross" in todo:
+        rows = []
+        n_learn = 60 if args.quick else 400
+        abd = str(H.ensure_learned_table(("a", "b", "d"), n_docs=n_learn))
+        c_only = str(H.ensure_learned_table(("c",), n_docs=n_learn))
+        setups = [("no learned table", ()), ("learned from a,b,d (cross)", (abd,)),
+                  ("learned from c (in-profile)", (c_only,))]
+        for label, tables in setups:
+            r = H.core_restorer(mode="full", ngram_path=ngram, learned_tables=tables)
+            res = H.evaluate_restoration(r, spun["c"])
+            rows.append([label, f"{res.span.f1:.3f} {_ci(res.span_f1_ci)}",
+                         f"{res.restoration_exact:.3f} {_ci(res.restoration_ci)}",
+                         f"{res.false_change_rate:.4f}"])
+        rep.table("cross", f"Cross-profile: test on profile c ({n_learn} train docs per "
+                  "learning profile)", ["unspin full, tables", "span F1", "restoration EM",
+                                        "false-change rate"], rows)
+
+    if "real" in todo:
+        items = [H.from_real(p) for p in load_real_pairs()]
+        rows = []
+        for name, r in rs.items():
+            res = H.evaluate_restoration(r, items)
+            rows.append([name, f"{res.span.precision:.3f}", f"{res.span.recall:.3f}",
+                         f"{res.span.f1:.3f}", f"{res.restoration_exact:.3f}",
+                         f"{res.false_change_rate:.4f}"])
+        n_gold = sum(len(i.gold_spun) for i in items)
+        rep.table("real", f"Real spun news pairs (3 pairs, {n_gold} aligned substitutions)",
+                  ["system", "span P", "span R", "span F1", "restoration EM",
+                   "false-change rate"], rows)
+
+    if "fingerprints" in todo:
+        fp_rows = read_pps_csv(fingerprints_csv())[:n_fp]
+        rows = []
+        for name, r in rs.items():
+            f = H.evaluate_fingerprints(r, fp_rows)
+            rows.append([name, f"{f.top1:.3f}", f"{f.top5:.3f}", f"{f.top1_carrier:.3f}",
+                         f"{f.top5_carrier:.3f}", f"{f.classification.precision:.3f}",
+                         f"{f.classification.recall:.3f}"])
+        rep.table("fingerprints", f"PPS fingerprints, dev CSV ({len(fp_rows)} plain rows; the "
+                  "list matcher reads this very list, so its row is an upper bound)",
+                  ["system", "top-1", "top-5", "top-1 in carrier", "top-5 in carrier",
+                   "classif. P", "classif. R"], rows)
+
+    if "speed" in todo:
+        texts = [d.text for d in H.sample_docs(test, 40 if args.quick else 200, SEED + 5)]
+        size_mb = sum(len(t.encode()) for t in texts) / 1e6
+        rows = []
+        timings: dict[str, float] = {}
+        for name in ("list matcher (PPS)", "unspin screen"):
+            t = time.perf_counter()
+            for text in texts:
+                rs[name](text)
+            timings[name] = size_mb / (time.perf_counter() - t)
+        base = timings["list matcher (PPS)"]
+        for name, mbps in timings.items():
+            rows.append([name, "screen", f"{mbps:.3f} MB/s per core", f"{mbps / base:.4f}x"])
+        stories = [" ".join(t.split()[:600]) for t in texts if len(t.split()) >= 300][:5]
+        stories = stories or texts[:3]
+        per_story: dict[str, float] = {}
+        for name in ("list matcher (PPS)", "unspin full"):
+            t = time.perf_counter()
+            for s in stories:
+                rs[name](s)
+            per_story[name] = (time.perf_counter() - t) / len(stories)
+        for name, sec in per_story.items():
+            ratio = sec / per_story["list matcher (PPS)"]
+            rows.append([name, "full", f"{sec:.3f} s per 600-word story", f"{ratio:.0f}x slower"])
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rep.table("speed", f"Speed ({size_mb:.2f} MB screen sample, {len(stories)} stories "
+                  f"for full mode; peak RSS of this process {rss:.0f} MB)",
+                  ["system", "mode", "throughput", "vs list matcher"], rows)
+
+    if "scaling" in todo:
+        body = "\n\n".join(d.text for d in test[:2000])
+        rows = []
+        sizes = [1_000, 10_000, 100_000] + ([] if args.quick else [1_000_000])
+        for size in sizes:
+            text = body[:size]
+            for name in ("list matcher (PPS)", "unspin screen"):
+                t = time.perf_counter()
+                rs[name](text)
+                sec = time.perf_counter() - t
+                rows.append([f"{size // 1000} KB", name, "1", f"{sec:.3f}",
+                             f"{len(text.encode()) / 1e6 / sec:.3f}"])
+        chunks = [body[i : i + 5_000] for i in range(0, 200_000 if args.quick else 1_000_000,
+                                                      5_000)]
+        jobs: list[tuple[str, tuple[tuple[str, Any], ...]]] = [
+            (c, (("mode", "screen"), ("ngram_path", ngram))) for c in chunks]
+        for workers in (1, 2):
+            t = time.perf_counter()
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                list(pool.map(H.check_worker, jobs, chunksize=4))
+            sec = time.perf_counter() - t
+            mb = sum(len(c.encode()) for c in chunks) / 1e6
+            rows.append([f"{mb:.1f} MB in 5 KB docs", "unspin screen", str(workers),
+                         f"{sec:.2f}", f"{mb / sec:.3f}"])
+        rep.table("scaling", "Scaling with document length and workers (includes pool start-up "
+                  "and per-worker resource loading)",
+                  ["input", "system", "workers", "seconds", "MB/s"], rows)
+
+    rep.emit(f"<!-- total {time.perf_counter() - started:.0f} s -->")
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as fh:
+            fh.write("\n".join(rep.lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

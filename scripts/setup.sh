@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# One command for a fresh Debian machine: system packages, a virtualenv with
+# every extra, the resource cache, and a first run on the bundled example.
+# Nothing here downloads anything but Debian and PyPI packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null 2>&1 || PY=python3
+
+SUDO=""
+if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+
+# Thesauri from Debian: WordNet 3.0 (wordnet-base) and the LibreOffice
+# thesaurus (mythes-en-us). --no-install-recommends avoids ~320 extra packages.
+if ! [ -f /usr/share/wordnet/data.noun ] || ! [ -f /usr/share/mythes/th_en_US_v2.dat ]; then
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    wordnet-base mythes-en-us
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip setuptools wheel
+.venv/bin/python -m pip install -q -e '.[full,dev]'
+
+# Build the inverse-thesaurus index and default n-gram model (about a minute).
+.venv/bin/unspin resources build
+
+# The main job on the bundled example.
+.venv/bin/unspin check src/unspin/examples/spun_news.txt

@@ -1,0 +1,438 @@
+"""The evaluation harness: everything runs through ``restorer(text) -> Analysis``.
+
+The core (``unspin.check``), the baselines and deliberately broken restorers
+plug in the same way, so every number in BENCHMARKS.md is comparable. The
+harness only *reads* the research corpora; derived artefacts (the newsroom
+n-gram model, learned tables) go to :func:`datasets.bench_cache_dir`, keyed
+by the hash of the data they were built from, so they are built once.
+
+Sampling is deterministic: documents are ordered by ``sha1(seed:id)`` and the
+first ``n`` eligible ones are taken; each document is spun with a seed derived
+from its id, so adding documents never changes the existing ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from unspin.evaluation import metrics as M
+from unspin.evaluation.align import align
+from unspin.evaluation.baselines import FingerprintRow
+from unspin.evaluation.datasets import (
+    Doc,
+    RealPair,
+    bench_cache_dir,
+    dataset_hash,
+    load_real_pairs,
+    load_split,
+)
+from unspin.simulate import SpunDoc, spin
+from unspin.types import Analysis
+
+Restorer = Callable[[str], Analysis]
+PROFILE_NAMES = ("a", "b", "c", "d")
+
+
+# --------------------------------------------------------------------- data
+
+
+def _order_key(seed: int, doc_id: str) -> str:
+    return hashlib.sha1(f"{seed}:{doc_id}".encode()).hexdigest()
+
+
+def doc_seed(seed: int, doc_id: str) -> int:
+    return int(hashlib.sha1(f"spin:{seed}:{doc_id}".encode()).hexdigest()[:8], 16)
+
+
+def sample_docs(
+    docs: Sequence[Doc], n: int, seed: int, min_words: int = 60, max_words: int = 700,
+    exclude: Iterable[str] = (),
+) -> list[Doc]:
+    """``n`` documents of suitable length, in a seed-determined order."""
+    skip = set(exclude)
+    pool = [d for d in docs if d.id not in skip and min_words <= len(d.text.split()) <= max_words]
+    pool.sort(key=lambda d: _order_key(seed, d.id))
+    return pool[:n]
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """One labelled document: spun text, original and gold substitutions."""
+
+    id: str
+    spun: str
+    original: str
+    gold_spun: tuple[tuple[int, int], ...]
+    gold_orig: tuple[tuple[int, int], ...]
+    source: str  # profile name or "real"
+
+
+def from_spun(doc_id: str, d: SpunDoc) -> Labelled:
+    return Labelled(
+        doc_id, d.text, d.original,
+        tuple((s.spun_start, s.spun_end) for s in d.substitutions),
+        tuple((s.orig_start, s.orig_end) for s in d.substitutions),
+        d.profile,
+    )
+
+
+def from_real(p: RealPair) -> Labelled:
+    a = align(p.spun_text, p.original_text)
+    return Labelled(
+        f"real-{p.id}", p.spun_text, p.original_text,
+        tuple((s.spun_start, s.spun_end) for s in a.substitutions),
+        tuple((s.orig_start, s.orig_end) for s in a.substitutions),
+        "real",
+    )
+
+
+def spin_docs(docs: Sequence[Doc], profile: str, seed: int) -> list[Labelled]:
+    return [from_spun(d.id, spin(d.text, profile, doc_seed(seed, d.id))) for d in docs]
+
+
+# ------------------------------------------------------------------ results
+
+
+@dataclass
+class RestorationResult:
+    n_docs: int
+    words: int
+    span: M.PRF
+    span_f1_ci: tuple[float, float]
+    token: M.PRF
+    restoration_exact: float
+    restoration_ci: tuple[float, float]
+    subs_exact: float
+    false_change_rate: float
+    false_change_ci: tuple[float, float]
+    seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def evaluate_restoration(restorer: Restorer, items: Sequence[Labelled]) -> RestorationResult:
+    """Span detection and restoration metrics over labelled documents."""
+    span_rows: list[list[float]] = []
+    tok = np.zeros(3)
+    rest_rows: list[list[float]] = []
+    words = 0
+    t0 = time.perf_counter()
+    analyses = [restorer(it.spun) for it in items]
+    seconds = time.perf_counter() - t0
+    for it, a in zip(items, analyses, strict=True):
+        pred = [(s.start, s.end) for s in a.spans]
+        span_rows.append([float(x) for x in M.span_counts(it.gold_spun, pred)])
+        tok += np.asarray(M.token_counts(it.spun, it.gold_spun, pred), dtype=np.float64)
+        rc = M.restoration_counts(it.original, it.gold_orig, a.restored_text)
+        rest_rows.append([rc.recovered_words, rc.gold_words, rc.exact_subs, rc.gold_subs,
+                          rc.changed_untouched, rc.untouched_words])
+        words += M.count_words(it.spun)
+    s = np.asarray(span_rows).sum(axis=0) if span_rows else np.zeros(4)
+    r = np.asarray(rest_rows).sum(axis=0) if rest_rows else np.zeros(6)
+    return RestorationResult(
+        n_docs=len(items),
+        words=words,
+        span=M.prf(*(float(x) for x in s)),
+        span_f1_ci=M.bootstrap_ci(span_rows, M.f1_from_sums),
+        token=M.prf(float(tok[0]), float(tok[1]), float(tok[0]), float(tok[2])),
+        restoration_exact=M.safe_ratio(float(r[0]), float(r[1])),
+        restoration_ci=M.bootstrap_ci(rest_rows, lambda x: M.safe_ratio(x[0], x[1])),
+        subs_exact=M.safe_ratio(float(r[2]), float(r[3])),
+        false_change_rate=M.safe_ratio(float(r[4]), float(r[5])),
+        false_change_ci=M.bootstrap_ci(rest_rows, lambda x: M.safe_ratio(x[4], x[5])),
+        seconds=seconds,
+    )
+
+
+@dataclass
+class DetectionResult:
+    n_spun: int
+    n_clean: int
+    auroc: float
+    auroc_ci: tuple[float, float]
+    at_threshold: M.PRF
+    ece: float
+    false_edits_per_1000: float
+    false_edits_ci: tuple[float, float]
+
+
+def evaluate_detection(
+    restorer: Restorer, spun: Sequence[Labelled], clean: Sequence[Doc]
+) -> DetectionResult:
+    """Document-level detection (spun vs clean) plus false edits on the clean docs."""
+    labels: list[int] = []
+    scores: list[float] = []
+    flags: list[float] = []
+    edit_rows: list[list[float]] = []
+    for it in spun:
+        a = restorer(it.spun)
+        labels.append(1)
+        scores.append(a.score)
+        flags.append(1.0 if a.spun else 0.0)
+    for d in clean:
+        a = restorer(d.text)
+        labels.append(0)
+        scores.append(a.score)
+        flags.append(1.0 if a.spun else 0.0)
+        n_edits = sum(1 for e in a.edits if e.new != e.old)
+        edit_rows.append([float(n_edits), float(M.count_words(d.text))])
+    y = np.asarray(labels)
+    sc = np.asarray(scores)
+    rng = np.random.default_rng(0)
+    boots = []
+    for _ in range(500):
+        idx = rng.integers(0, len(y), len(y))
+        if 0 < y[idx].sum() < len(idx):
+            boots.append(M.auroc(y[idx].tolist(), sc[idx].tolist()))
+    ci = (float(np.quantile(boots, 0.025)), float(np.quantile(boots, 0.975))) if boots else (
+        float("nan"), float("nan"))
+    e = np.asarray(edit_rows).sum(axis=0) if edit_rows else np.zeros(2)
+    return DetectionResult(
+        n_spun=len(spun),
+        n_clean=len(clean),
+        auroc=M.auroc(labels, scores),
+        auroc_ci=ci,
+        at_threshold=M.f1_at_threshold(labels, flags, 0.5),
+        ece=M.expected_calibration_error(labels, scores),
+        false_edits_per_1000=1000 * M.safe_ratio(float(e[0]), float(e[1])),
+        false_edits_ci=M.bootstrap_ci(edit_rows, lambda x: 1000 * M.safe_ratio(x[0], x[1])),
+    )
+
+
+# -------------------------------------------------------------- fingerprints
+
+CARRIER = ("In this paper we describe the ", " used in our study.")
+
+
+def top_k_restorations(a: Analysis, k: int = 5) -> list[str]:
+    """The restored text first, then single-span alternatives by posterior."""
+    out = [a.restored_text]
+    alts: list[tuple[float, str]] = []
+    for span in a.spans:
+        for c in span.candidates:
+            if c.text == span.restored:
+                continue
+            # the restored text is the source text with all edits applied; swap this span
+            text = _replace_span(a, span.start, span.end, c.text)
+            alts.append((c.posterior, text))
+    for _, text in sorted(alts, key=lambda x: -x[0]):
+        if text not in out:
+            out.append(text)
+        if len(out) >= k:
+            break
+    return out[:k]
+
+
+def _replace_span(a: Analysis, start: int, end: int, new: str) -> str:
+    pieces = []
+    last = 0
+    done = False
+    for e in sorted(a.edits, key=lambda e: e.start):
+        if e.start >= start and e.end <= end:
+            continue  # replaced by the alternative below
+        if not done and e.start >= end:
+            pieces.append(a.text[last:start])
+            pieces.append(new)
+            last = end
+            done = True
+        pieces.append(a.text[last:e.start])
+        pieces.append(e.new)
+        last = e.end
+    if not done:
+        pieces.append(a.text[last:start])
+        pieces.append(new)
+        last = end
+    pieces.append(a.text[last:])
+    return "".join(pieces)
+
+
+def _norm_phrase(s: str) -> str:
+    return " ".join(s.lower().replace("-", " ").split()).strip(" .")
+
+
+@dataclass
+class FingerprintResult:
+    n: int
+    top1: float
+    top5: float
+    top1_carrier: float
+    top5_carrier: float
+    classification: M.PRF
+
+
+def evaluate_fingerprints(restorer: Restorer, rows: Sequence[FingerprintRow]) -> FingerprintResult:
+    """Restore expected phrases from tortured ones (alone / in a carrier), and classify."""
+    hits = np.zeros(4)
+    tp = n_pred = 0
+    for row in rows:
+        want = {_norm_phrase(e) for e in row.expected}
+        a = restorer(row.tortured)
+        got = [_norm_phrase(t) for t in top_k_restorations(a)]
+        hits[0] += got[0] in want
+        hits[1] += any(g in want for g in got)
+        pre, post = CARRIER
+        ac = restorer(pre + row.tortured + post)
+        got_c = []
+        for t in top_k_restorations(ac):
+            if t.startswith(pre) and t.endswith(post):
+                got_c.append(_norm_phrase(t[len(pre) : len(t) - len(post)]))
+            else:
+                got_c.append("")  # the carrier was changed: a false change, counted wrong
+        hits[2] += got_c[0] in want
+        hits[3] += any(g in want for g in got_c)
+        flagged_tortured = bool(a.spans)
+        tp += flagged_tortured
+        n_pred += flagged_tortured
+        n_pred += bool(restorer(row.expected[0]).spans)  # expected phrases are negatives
+    n = max(1, len(rows))
+    return FingerprintResult(
+        n=len(rows),
+        top1=hits[0] / n,
+        top5=hits[1] / n,
+        top1_carrier=hits[2] / n,
+        top5_carrier=hits[3] / n,
+        classification=M.prf(tp, n_pred, tp, len(rows)),
+    )
+
+
+# ------------------------------------------------------------------ restorers
+
+
+def core_restorer(**overrides: Any) -> Restorer:
+    """``unspin.check`` with config overrides, as a harness restorer."""
+    import unspin
+
+    config = unspin.Config().merged(**overrides) if overrides else unspin.Config()
+
+    def run(text: str) -> Analysis:
+        return unspin.check(text, config=config)
+
+    return run
+
+
+def train_texts() -> list[str]:
+    return [d.text for d in load_split("train")]
+
+
+def ensure_ngram(order: int = 3) -> Path:
+    """The newsroom n-gram model from the TRAIN split, built once into the bench cache."""
+    docs = load_split("train")
+    key = dataset_hash(docs)
+    path = bench_cache_dir() / f"ngram-train-{key}-o{order}.arpa"
+    if not path.is_file():
+        from unspin.lm.ngram import build_ngram
+
+        tmp = path.with_suffix(".tmp")
+        build_ngram((d.text for d in docs), tmp, order=order)
+        tmp.replace(path)
+    return path
+
+
+def ensure_learned_table(profiles: Sequence[str], n_docs: int = 400, seed: int = 11) -> Path:
+    """A learned substitution table from TRAIN docs spun with ``profiles`` (bench cache).
+
+    Uses the core's learner (``unspin.candidates.learned.learn_from_pairs``) on
+    (spun, original) pairs, exactly what a user would do with traced copies.
+    """
+    docs = sample_docs(load_split("train"), n_docs, seed)
+    key = dataset_hash(docs)
+    name = "".join(sorted(profiles))
+    path = bench_cache_dir() / f"learned-{name}-{key}.tsv"
+    if not path.is_file():
+        from unspin.candidates.learned import learn_from_pairs
+
+        pairs: list[tuple[str, str]] = []
+        for p in profiles:
+            pairs.extend((it.spun, it.original) for it in spin_docs(docs, p, seed))
+        table = learn_from_pairs(pairs, source=f"unspin bench: train split, profiles {name}")
+        tmp = path.with_suffix(".tmp")
+        table.save(tmp)
+        tmp.replace(path)
+    return path
+
+
+# ---------------------------------------------------------------------- gate
+
+GATE_SEED = 20240601
+GATE_PER_PROFILE = 40
+GATE_FINGERPRINTS = 150
+
+
+@dataclass
+class GateSlice:
+    items: list[Labelled]
+    fingerprints: list[FingerprintRow]
+    hash: str = field(default="")
+
+
+def gate_slice() -> GateSlice:
+    """~200 synthetic test-split docs (50 per profile, short) + the real pairs + fingerprints."""
+    from unspin.evaluation.baselines import read_pps_csv
+    from unspin.evaluation.datasets import fingerprints_csv
+
+    test = load_split("test")
+    items: list[Labelled] = []
+    for k, p in enumerate(PROFILE_NAMES):
+        docs = sample_docs(test, GATE_PER_PROFILE, GATE_SEED + k, min_words=60, max_words=140)
+        items.extend(spin_docs(docs, p, GATE_SEED))
+    items.extend(from_real(p) for p in load_real_pairs())
+    rows = read_pps_csv(fingerprints_csv())[:GATE_FINGERPRINTS]
+    h = hashlib.sha256()
+    for it in items:
+        h.update(json.dumps([it.id, it.spun, it.original, it.gold_spun, it.gold_orig]).encode())
+    for r in rows:
+        h.update(json.dumps([r.tortured, r.expected]).encode())
+    return GateSlice(items, rows, h.hexdigest()[:16])
+
+
+def run_gate(restorer: Restorer, sl: GateSlice | None = None) -> dict[str, float]:
+    """The gate metrics for one restorer on the pinned slice."""
+    sl = sl or gate_slice()
+    res = evaluate_restoration(restorer, sl.items)
+    top1 = 0
+    for row in sl.fingerprints:
+        want = {_norm_phrase(e) for e in row.expected}
+        top1 += _norm_phrase(restorer(row.tortured).restored_text) in want
+    return {
+        "span_f1": res.span.f1,
+        "restoration_exact": res.restoration_exact,
+        "false_change_rate": res.false_change_rate,
+        "fingerprint_top1": top1 / max(1, len(sl.fingerprints)),
+    }
+
+
+def check_floors(measured: dict[str, float], spec: dict[str, Any]) -> list[str]:
+    """Human-readable failures of ``measured`` against the floors/ceilings in ``spec``.
+
+    A floor or ceiling left ``null`` is itself a failure: an unpinned gate
+    would pass anything.
+    """
+    failures = []
+    for name, floor in spec.get("floors", {}).items():
+        if floor is None:
+            failures.append(f"floor for {name} is not pinned (null in gate_floors.json)")
+        elif not measured[name] >= floor:
+            failures.append(f"{name} = {measured[name]:.4f} is below its floor {floor:.4f}")
+    for name, ceiling in spec.get("ceilings", {}).items():
+        if ceiling is None:
+            failures.append(f"ceiling for {name} is not pinned (null in gate_floors.json)")
+        elif not measured[name] <= ceiling:
+            failures.append(f"{name} = {measured[name]:.4f} is above its ceiling {ceiling:.4f}")
+    return failures
+
+
+def check_worker(job: tuple[str, tuple[tuple[str, Any], ...]]) -> int:
+    """Process-pool entry point for speed runs: check one text, return the span count."""
+    import unspin
+
+    text, overrides = job
+    return len(unspin.check(text, **dict(overrides)).spans)

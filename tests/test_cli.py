@@ -1,0 +1,102 @@
+"""The CLI in a subprocess: output formats, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "src" / "unspin" / "examples" / "spun_news.txt"
+
+
+def run(cli: list[str], *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*cli, *args], input=stdin.decode("latin1") if stdin else None,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_check_json_on_the_bundled_example(unspin_cli: list[str]) -> None:
+    out = run(unspin_cli, "check", str(EXAMPLE), "--json")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["schema"] == "unspin.analysis/1"
+    assert doc["spun"] is True
+    assert any(s["text"] == "dying" and s["restored"] == "death" for s in doc["spans"])
+    assert out.stderr == ""
+
+
+def test_restore_from_stdin(unspin_cli: list[str]) -> None:
+    proc = subprocess.run([*unspin_cli, "restore", "-"], input="The dying toll rose to 68.",
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "death toll" in proc.stdout
+
+
+def test_plain_view_lists_spans(unspin_cli: list[str]) -> None:
+    out = run(unspin_cli, "check", str(EXAMPLE), "--plain")
+    assert out.returncode == 0
+    assert out.stdout.startswith("SPUN")
+    assert "'dying' -> 'death'" in out.stdout
+
+
+def _one_line_error(proc: subprocess.CompletedProcess[str], code: int, fragment: str) -> None:
+    assert proc.returncode == code, (proc.returncode, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    assert fragment in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_errors_are_one_line(unspin_cli: list[str], tmp_path: Path) -> None:
+    binary = tmp_path / "x.bin"
+    binary.write_bytes(b"\x00\x01\x02binary")
+    _one_line_error(run(unspin_cli, "check", str(binary)), 2, "binary")
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("caf\xe9 society".encode("latin-1"))
+    _one_line_error(run(unspin_cli, "check", str(latin)), 2, "not valid UTF-8")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    _one_line_error(run(unspin_cli, "check", str(empty)), 2, "empty")
+    _one_line_error(run(unspin_cli, "check", str(tmp_path / "missing.txt")), 2, "no such file")
+    _one_line_error(run(unspin_cli, "check", str(tmp_path)), 2, "directory")
+    bad_pairs = tmp_path / "pairs.jsonl"
+    bad_pairs.write_text('{"spun_text": "a"}\n')
+    _one_line_error(run(unspin_cli, "learn", "--pairs", str(bad_pairs), "--out",
+                        str(tmp_path / "t.tsv")), 2, "pairs.jsonl:1")
+
+
+def test_unknown_option_is_a_usage_error(unspin_cli: list[str]) -> None:
+    out = run(unspin_cli, "check", "--no-such-option")
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr
+    assert "No such option" in out.stderr
+
+
+def test_learn_then_use_the_table(unspin_cli: list[str], tmp_path: Path) -> None:
+    pairs = tmp_path / "pairs.jsonl"
+    rows = [
+        {"spun_text": "Many international locations agreed to give a boost to the plan.",
+         "original_text": "Many countries agreed to support the plan."},
+        {"spun_text": "Few international locations objected.",
+         "original_text": "Few countries objected."},
+    ]
+    pairs.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    table = tmp_path / "learned.tsv"
+    out = run(unspin_cli, "learn", "--pairs", str(pairs), "--out", str(table))
+    assert out.returncode == 0, out.stderr
+    text = table.read_text()
+    assert text.startswith("# unspin.learned/1")
+    assert "countries\tinternational locations\t2\t2\t" in text
+    assert "support\tgive a boost to\t1\t1\t" in text
+    res = run(unspin_cli, "check", "--json", "--learned", str(table), "-",
+              stdin=b"Several international locations signed the treaty on Monday.")
+    assert res.returncode == 0, res.stderr
+    spans = json.loads(res.stdout)["spans"]
+    hit = [s for s in spans if s["text"] == "international locations"]
+    assert hit and hit[0]["restored"] == "countries"
+    assert "learned" in hit[0]["candidates"][0]["sources"]
+
+
+def test_resources_status_says_where(unspin_cli: list[str]) -> None:
+    out = run(unspin_cli, "resources", "status")
+    assert out.returncode == 0, out.stderr
+    info = json.loads(out.stdout)
+    assert "directory" in info and "inverse.marisa" in info["sizes"]

@@ -1,0 +1,128 @@
+"""The core verbs: contract, replay, fixed point, errors, hostile input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import unspin
+from unspin.types import ANALYSIS_SCHEMA, Edit
+
+SPUN = ("The assortment of Covid-19 cases climbed to 2,902 on Saturday while the "
+        "dying toll rose to 68, the ministry stated.")
+
+
+def test_check_returns_explained_spans_that_replay() -> None:
+    a = unspin.check(SPUN)
+    assert a.spans, "the dying toll sentence must be flagged"
+    dying = [s for s in a.spans if s.text == "dying"]
+    assert dying and dying[0].restored == "death"
+    for s in a.spans:
+        assert SPUN[s.start : s.end] == s.text
+        assert 0.0 <= s.confidence <= 1.0
+        assert s.candidates and s.candidates[0].sources
+        assert {e.kind for e in s.evidence} >= {"channel", "lm"}
+    assert unspin.apply_edits(SPUN, a.edits) == a.restored_text
+    assert "death toll" in a.restored_text
+    assert 0.0 <= a.score <= 1.0
+
+
+def test_json_contract() -> None:
+    out = unspin.check(SPUN).to_json()
+    assert out["schema"] == ANALYSIS_SCHEMA
+    assert set(out) >= {"schema", "score", "spun", "restored_text", "spans"}
+    span = out["spans"][0]
+    assert set(span) >= {"start", "end", "text", "restored", "confidence", "candidates",
+                         "evidence"}
+    assert set(span["candidates"][0]) >= {"text", "score", "sources"}
+    json.dumps(out)  # serialisable
+    # applying each span's restoration reproduces restored_text
+    text = SPUN
+    for s in sorted(out["spans"], key=lambda s: -s["start"]):
+        text = text[: s["start"]] + s["restored"] + text[s["end"] :]
+    assert text == out["restored_text"]
+
+
+def test_restoring_restored_text_changes_nothing_more() -> None:
+    once = unspin.restore(SPUN)
+    twice = unspin.restore(once)
+    assert twice == once
+
+
+def test_verbs_agree() -> None:
+    a = unspin.check(SPUN)
+    restored, edits = unspin.restore_and_explain(SPUN)
+    assert restored == a.restored_text == unspin.restore(SPUN)
+    assert edits == a.edits
+
+
+@pytest.mark.parametrize(
+    ("bad", "fragment"),
+    [
+        (b"bytes", "decode first"),
+        ("", "empty"),
+        ("   \n\t ", "empty"),
+        ("abc\x00def", "binary"),
+        ("\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f\x10\x11" * 4, "binary"),
+    ],
+)
+def test_bad_input_teaches(bad: object, fragment: str) -> None:
+    with pytest.raises(unspin.InputError, match=fragment):
+        unspin.check(bad)  # type: ignore[arg-type]
+
+
+def test_oversized_input_has_a_documented_cap() -> None:
+    with pytest.raises(unspin.InputError, match="cap"):
+        unspin.check("word " * 100, max_chars=50)
+
+
+def test_unknown_option_lists_valid_ones() -> None:
+    with pytest.raises(ValueError, match="valid options"):
+        unspin.check(SPUN, favour_precision=True)
+    with pytest.raises(ValueError, match="valid: moby"):
+        unspin.check(SPUN, sources=("moby", "thesaurus.com"))
+
+
+def test_apply_edits_rejects_edits_for_another_text() -> None:
+    with pytest.raises(ValueError, match="expects"):
+        unspin.apply_edits("hello world", [Edit(0, 5, "howdy", "hi", "test", 1.0)])
+
+
+def test_favor_precision_flags_no_more_than_default() -> None:
+    default = unspin.check(SPUN)
+    precise = unspin.check(SPUN, favor_precision=True)
+    recall = unspin.check(SPUN, favor_recall=True)
+    assert len(precise.spans) <= len(default.spans) <= len(recall.spans)
+
+
+@pytest.mark.slow
+def test_one_megabyte_single_line() -> None:
+    line = ("the assortment of cases rose while the dying toll fell and " * 18000)[:1_000_000]
+    a = unspin.check(line, mode="screen")
+    assert unspin.apply_edits(line, a.edits) == a.restored_text
+    assert all(0 <= s.start < s.end <= len(line) for s in a.spans)
+
+
+_hostile = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",)), min_size=0, max_size=300
+) | st.lists(
+    st.sampled_from(["the", "assortment", "of", "cases", "dying", "toll", "\u200f", "مرحبا",
+                     "😀", "e\u0301", "\x07", "\n\n", ".", ",", "Safety", "Council", " "]),
+    max_size=60,
+).map(" ".join)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_hostile)
+def test_any_unicode_raises_only_documented_errors(text: str) -> None:
+    try:
+        a = unspin.check(text)
+    except unspin.InputError:
+        return
+    assert unspin.apply_edits(text, a.edits) == a.restored_text
+    for s in a.spans:
+        assert 0 <= s.start < s.end <= len(text)
+        assert text[s.start : s.end] == s.text

@@ -1,0 +1,78 @@
+"""The CI quality gate: pinned floors on a small labelled slice, proven able to fail.
+
+The slice (``harness.gate_slice``): 40 short test-split documents per spinner
+profile a-d (fixed seeds), the 3 real pairs, and the first 150 plain rows of
+the PPS dev CSV. Its hash is pinned in ``gate_floors.json`` so the floors
+always refer to the same data. Lowering a floor is a deliberate, visible
+commit (``unspin bench gate --pin`` rewrites the file from a real run).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from unspin.evaluation import harness
+from unspin.text.tokenize import tokenize
+from unspin.types import Analysis, Candidate, Edit, Span
+
+FLOORS = json.loads((Path(__file__).with_name("gate_floors.json")).read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def gate_slice() -> harness.GateSlice:
+    return harness.gate_slice()  # fails loudly (DataMissingError) without ../shared/data
+
+
+def _pinned() -> None:
+    missing = [k for sect in ("floors", "ceilings") for k, v in FLOORS[sect].items() if v is None]
+    if missing:
+        pytest.fail(f"gate floors not pinned yet ({', '.join(missing)}): TODO run "
+                    "`python -m unspin.cli.bench bench gate --pin` and commit gate_floors.json")
+
+
+def test_slice_hash_is_pinned(gate_slice: harness.GateSlice) -> None:
+    assert len(gate_slice.items) == 4 * harness.GATE_PER_PROFILE + 3
+    assert gate_slice.hash == FLOORS["slice_hash"], (
+        "the gate slice changed; re-pin the floors deliberately (bench gate --pin)")
+
+
+def test_core_meets_floors(gate_slice: harness.GateSlice) -> None:
+    _pinned()
+    measured = harness.run_gate(harness.core_restorer(), gate_slice)
+    failures = harness.check_floors(measured, FLOORS)
+    assert not failures, "\n".join(failures)
+
+
+def _random_changer(text: str) -> Analysis:
+    """Broken restorer: flags every fifth word and replaces it with a random word."""
+    rng = random.Random(len(text))
+    pool = ("banana", "quickly", "the", "seven", "blue")
+    edits, spans, pieces, last = [], [], [], 0
+    for i, tok in enumerate(t for t in tokenize(text) if t.is_word):
+        if i % 5:
+            continue
+        new = rng.choice(pool)
+        spans.append(Span(tok.start, tok.end, tok.text, new, 0.9,
+                          (Candidate(new, 0.0, 1.0, ("broken",)),)))
+        edits.append(Edit(tok.start, tok.end, tok.text, new, "broken", 0.9))
+        pieces += [text[last : tok.start], new]
+        last = tok.end
+    pieces.append(text[last:])
+    return Analysis(text, 1.0, True, "".join(pieces), tuple(spans), tuple(edits), "broken")
+
+
+def _flags_nothing(text: str) -> Analysis:
+    return Analysis(text, 0.0, False, text, (), (), "broken")
+
+
+@pytest.mark.parametrize("broken", [_random_changer, _flags_nothing], ids=["random", "nothing"])
+def test_gate_fails_for_broken_restorer(gate_slice: harness.GateSlice, broken: harness.Restorer
+                                        ) -> None:
+    _pinned()
+    failures = harness.check_floors(harness.run_gate(broken, gate_slice), FLOORS)
+    assert failures, "the gate passed a deliberately broken restorer"
+    assert not any("not pinned" in f for f in failures)

@@ -1,0 +1,65 @@
+"""The text layer: offsets are exact, sentences partition tokens, morphology."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from unspin.text import inflect, lemmas, split_sentences, tokenize, transfer_case
+from unspin.text.align import align_substitutions
+
+
+def test_tokens_keep_offsets_and_fold_quotes() -> None:
+    text = "The U.S. didn’t say 2,902 “cases”."
+    toks = tokenize(text)
+    assert [t.text for t in toks] == ["The", "U.S.", "didn’t", "say", "2,902", "“", "cases",
+                                      "”", "."]
+    assert all(text[t.start : t.end] == t.text for t in toks)
+    assert toks[2].norm == "didn't"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_offsets_valid_for_any_unicode(text: str) -> None:
+    toks = tokenize(text)
+    prev_end = 0
+    for t in toks:
+        assert text[t.start : t.end] == t.text
+        assert t.start >= prev_end
+        assert not t.text.isspace()
+        prev_end = t.end
+    sentences = split_sentences(text, toks)
+    assert [t for s in sentences for t in s] == toks
+
+
+def test_sentences_split_on_terminal_punctuation_not_initials() -> None:
+    text = "J. Smith said so. Prices rose 5.5 pct. \"We agree,\" he said."
+    sents = split_sentences(text, tokenize(text))
+    assert [" ".join(t.text for t in s) for s in sents] == [
+        "J . Smith said so .", "Prices rose 5.5 pct .", "\" We agree , \" he said .",
+    ]
+
+
+def test_morphology_round_trip_keeps_inflection() -> None:
+    assert "instance" in lemmas("instances")
+    assert inflect("case", "NNS") == "cases"
+    assert inflect("say", "VBD") == "said"
+    assert inflect("talk about", "VBD") == "talked about"
+    assert inflect("xqzv", "VBD") is None
+
+
+def test_transfer_case() -> None:
+    assert transfer_case("Safety Council", "security council") == "Security Council"
+    assert transfer_case("DYING", "death") == "DEATH"
+    assert transfer_case("dying", "death") == "death"
+    assert transfer_case("Dying", "death") == "Death"
+
+
+def test_alignment_finds_word_and_phrase_substitutions() -> None:
+    spun = "The assortment of cases rose, it talked about.\n\nSecond paragraph here."
+    orig = "The number of cases rose, it said.\n\nSecond paragraph here."
+    subs, n = align_substitutions(spun, orig)
+    assert [(s.spun, s.original) for s in subs] == [("assortment", "number"),
+                                                    ("talked about", "said")]
+    assert n == 10
+    assert all(spun[s.spun_start : s.spun_end] == s.spun for s in subs)
