@@ -11,12 +11,16 @@ command -v "$PY" >/dev/null 2>&1 || PY=python3
 SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
 
-# Thesauri from Debian: WordNet 3.0 (wordnet-base) and the LibreOffice
-# thesaurus (mythes-en-us). --no-install-recommends avoids ~320 extra packages.
-if ! [ -f /usr/share/wordnet/data.noun ] || ! [ -f /usr/share/mythes/th_en_US_v2.dat ]; then
+# From Debian: WordNet 3.0 (wordnet-base) and the LibreOffice thesaurus
+# (mythes-en-us) for candidates; chromium for the web-page test; a JRE for
+# the Spark job. --no-install-recommends avoids ~320 extra packages.
+APT_PKGS="wordnet-base mythes-en-us chromium"
+command -v java >/dev/null 2>&1 || APT_PKGS="$APT_PKGS openjdk-17-jre-headless"
+missing=""
+for p in $APT_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if [ -n "$missing" ]; then
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-    wordnet-base mythes-en-us
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
 fi
 
 if [ ! -x .venv/bin/python ]; then

@@ -27,6 +27,9 @@ from unspin.types import Analysis, Candidate, Edit, Evidence, Span
 #: Screen mode asks for this much more surprise (natural log) than full mode
 #: before it proposes candidates: fewer positions, faster, lower recall.
 SCREEN_MARGIN = 2.0
+#: Screen mode examines at most this share of a sentence's words (the most
+#: surprising ones), so its cost per word is bounded on any text.
+SCREEN_BUDGET = 0.15
 
 
 def validate_text(text: object, max_chars: int) -> str:
@@ -45,6 +48,12 @@ def validate_text(text: object, max_chars: int) -> str:
         )
     if not text.strip():
         raise InputError("input is empty (or only whitespace): nothing to analyse")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InputError(
+            f"input has a lone surrogate at offset {exc.start}: it is not valid Unicode text"
+        ) from None
     sample = text[:4096]
     if "\x00" in sample:
         raise InputError("input contains NUL bytes: it looks binary, not text")
@@ -107,7 +116,7 @@ def _span_from(text: str, toks: Sequence[Token], d: Decision, prob: float,
         Evidence("lm", f"{lm_name}: '{chosen}' scores {feats['lm_gain']:+.2f} nats over "
                        f"'{spun}' in context", feats["lm_gain"]),
         Evidence("posterior", f"noisy-channel P(changed) = {d.p_changed:.3f}; "
-                              f"span model P(spun) = {prob:.3f}", d.p_changed),
+                              f"P(document spun) x P(span | spun) = {prob:.3f}", d.p_changed),
     )
     return Span(start, end, spun, chosen, prob, tuple(candidates), evidence,
                 listed="fingerprints" in d.chosen.proposal.sources)
@@ -127,8 +136,10 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None) -> A
     n_words = 0
     n_surprising = 0
     surprise = config.surprise_threshold
+    budget = None
     if config.mode == "screen":
         surprise -= SCREEN_MARGIN
+        budget = SCREEN_BUDGET
     work: list[tuple[list[Token], list[str], list[float], list[list[Edge]]]] = []
     for sentence in split_sentences(text, tokens):
         toks, adjacent, protected = word_view(sentence, bundle.is_common)
@@ -137,7 +148,7 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None) -> A
         n_words += len(toks)
         words = [t.norm for t in toks]
         lps = bundle.lm.token_logprobs(words)
-        positions = decoder.suspicious_from(lps, len(words), surprise)
+        positions = decoder.suspicious_from(lps, len(words), surprise, budget)
         n_surprising += len(positions)
         if not positions:
             continue
@@ -146,22 +157,39 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None) -> A
     spinnable = sum(1 for *_, edges in work for e in edges if len(e) > 1)
 
     # Pass 1 at the prior spin rate; pass 2 at the document's own estimate.
+    # Screen mode decides each position locally and makes one pass.
     rate = bundle.channel.p_sub
-    decisions = [decoder.decode(words, edges) for _, words, _, edges in work]
+    screen = config.mode == "screen"
+    decide = decoder.local_decisions if screen else decoder.decode
+    decisions = [decide(words, edges) for _, words, _, edges in work]
     expected = sum(d.p_changed for ds in decisions for d in ds)
     new_rate = bundle.channel.spin_rate(expected, spinnable)
-    if abs(new_rate - rate) > 0.25 * rate:
+    if screen:
+        rate = new_rate
+    elif abs(new_rate - rate) > 0.25 * rate:
         rate = new_rate
         decoder.set_rate(rate)
         work = [(toks, words, lps, decoder.rebase(edges, bundle.channel.p_sub))
                 for toks, words, lps, edges in work]
         decisions = [decoder.decode(words, edges) for _, words, _, edges in work]
+    if config.scorer == "neural" and not screen:
+        from unspin.decode.rescore import rescore
+        from unspin.lm.neural import get_neural_lm
+
+        decisions = rescore(text, [(toks, ds) for (toks, *_), ds in zip(work, decisions,
+                                                                           strict=True)],
+                            get_neural_lm(), config.channel_weight)
     doc = {"doc_surprise": n_surprising / max(1, n_words), "doc_rate": rate}
+    features = document_features(n_words, [d.p_changed for ds in decisions for d in ds])
+    features.update(doc)
+    features["spin_rate"] = rate
+    # P(document spun), then each span's P(substituted | spun document).
+    score = bundle.calibration.probability(features)
     spans: list[Span] = []
     for (toks, _, lps, _), ds in zip(work, decisions, strict=True):
         for d in ds:
             feats = _decision_features(d, toks, lps, bundle, doc)
-            prob = bundle.span_model.probability(feats)
+            prob = score * bundle.span_model.probability(feats)
             if collect is not None:
                 assert d.chosen.proposal is not None
                 collect.append((toks[d.i].start, toks[d.j - 1].end, d.chosen.proposal.text,
@@ -183,10 +211,9 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None) -> A
         for s in spans
     )
     restored = apply_edits(text, edits)
-    features = document_features(n_words, [s.confidence for s in spans])
-    features.update(doc)
-    features["spin_rate"] = rate
-    score = bundle.calibration.probability(features)
+    if listed:
+        # a listed fingerprint is itself strong evidence of spinning
+        score = max(score, max(s.confidence for s in listed))
     return Analysis(
         text=text,
         score=score,

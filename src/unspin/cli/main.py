@@ -180,10 +180,11 @@ def resources_status(cache: CacheOpt = None) -> None:
 
 
 def _register_plugins() -> None:
-    from unspin.cli import bench, fingerprints
+    from unspin.cli import bench, fingerprints, serve
 
     fingerprints.register(app)
     bench.register(app)
+    serve.register(app)
 
 
 def main() -> None:

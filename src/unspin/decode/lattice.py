@@ -97,13 +97,22 @@ class SentenceDecoder:
         return self.suspicious_from(self.lm.token_logprobs(list(words)), len(words), threshold)
 
     @staticmethod
-    def suspicious_from(lps: Sequence[float], n: int, threshold: float) -> set[int]:
+    def suspicious_from(lps: Sequence[float], n: int, threshold: float,
+                        budget: float | None = None) -> set[int]:
+        """Positions to examine; ``budget`` caps them to that share of ``n``.
+
+        A surprising word may be the substitution itself or the word after it
+        (the LM only notices "dying toll" at "toll"), so both are examined.
+        """
+        low = [k for k, lp in enumerate(lps[:n]) if lp < threshold]
+        if budget is not None:
+            cap = max(1, int(budget * n + 0.5))
+            low = sorted(low, key=lambda k: lps[k])[: max(1, cap // 2)]
         out: set[int] = set()
-        for k, lp in enumerate(lps[:n]):
-            if lp < threshold:
-                out.add(k)
-                if k > 0:
-                    out.add(k - 1)
+        for k in low:
+            out.add(k)
+            if k > 0:
+                out.add(k - 1)
         # the word before </s> is judged by the end-of-sentence score too
         if len(lps) > n and lps[-1] < threshold and n:
             out.add(n - 1)
@@ -174,8 +183,21 @@ class SentenceDecoder:
 
     def _prune(self, words: Sequence[str], i: int, subs: list[tuple[float, Edge]],
                keep: Edge) -> list[tuple[float, Edge]]:
+        """Keep the best ``max_candidates`` by local score against the spun context.
+
+        Two stages, because common words have dozens of links: a cheap rank by
+        channel plus the first word's log-prob after the left context (one
+        kenlm call each), then the full local window for the survivors.
+        """
         state = self._context_state(words, i)
         n = len(words)
+        if len(subs) > 2 * self.max_candidates:
+            cheap = []
+            for _, e in subs:
+                lp, _ = self.lm.advance(state, e.words[0])
+                cheap.append((lp + self.cw * e.channel, e))
+            cheap.sort(key=lambda t: -t[0])
+            subs = cheap[: 2 * self.max_candidates]
         scored = []
         for _, e in subs:
             following = words[e.j : e.j + self.context]
@@ -184,6 +206,36 @@ class SentenceDecoder:
             scored.append((lm + self.cw * e.channel, e))
         scored.sort(key=lambda t: -t[0])
         return scored[: self.max_candidates]
+
+    def local_decisions(self, words: Sequence[str], edges: list[list[Edge]]) -> list[Decision]:
+        """Screen mode: decide each position against its spun neighbours, no beam.
+
+        Cheaper than :meth:`decode` by the beam width and one pass; adjacent
+        substitutions are judged against each other's spun text, which costs
+        recall on densely spun sentences (measured in BENCHMARKS.md).
+        """
+        n = len(words)
+        out: list[Decision] = []
+        last_end = 0
+        for i in range(n):
+            if len(edges[i]) < 2 or i < last_end:
+                continue
+            state = self._context_state(words, i)
+            best: Decision | None = None
+            by_end: dict[int, Edge] = {}
+            for e in edges[i][1:]:
+                by_end.setdefault(e.j, e)
+            for e in by_end.values():
+                following = words[e.j : e.j + self.context]
+                eos = e.j + self.context >= n
+                d = self._posterior(words, edges, state, e, following, eos)
+                if best is None or d.p_changed > best.p_changed:
+                    best = d
+            if best is not None and best.alternatives[0].edge.proposal is not None:
+                chosen = best.alternatives[0].edge
+                out.append(Decision(best.i, best.j, chosen, best.alternatives, best.p_changed))
+                last_end = best.j
+        return out
 
     # -- search ------------------------------------------------------------------
     def decode(self, words: Sequence[str], edges: list[list[Edge]]) -> list[Decision]:

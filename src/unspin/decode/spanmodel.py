@@ -54,7 +54,9 @@ def clip_logit(p: float, bound: float = 8.0) -> float:
 
 
 @dataclass(frozen=True)
-class SpanModel:
+class LogisticModel:
+    """A logistic model over named, standardised features (spans or documents)."""
+
     weights: dict[str, float] = field(default_factory=dict)
     bias: float = 0.0
     means: dict[str, float] = field(default_factory=dict)
@@ -77,14 +79,14 @@ class SpanModel:
                 "scales": self.scales, "provenance": self.provenance}
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> SpanModel:
+    def from_json(cls, d: dict[str, Any]) -> LogisticModel:
         return cls(dict(d.get("weights", {})), float(d.get("bias", 0.0)),
                    dict(d.get("means", {})), dict(d.get("scales", {})),
                    str(d.get("provenance", "")))
 
 
 def fit_logistic(rows: Sequence[dict[str, float]], labels: Sequence[int], l2: float = 1.0,
-                 names: Sequence[str] = FEATURES, provenance: str = "") -> SpanModel:
+                 names: Sequence[str] = FEATURES, provenance: str = "") -> LogisticModel:
     """L2-regularised logistic regression by Newton's method (numpy only)."""
     import numpy as np
 
@@ -107,15 +109,18 @@ def fit_logistic(rows: Sequence[dict[str, float]], labels: Sequence[int], l2: fl
         w -= step
         if float(np.abs(step).max()) < 1e-8:
             break
-    return SpanModel({n: float(v) for n, v in zip(names, w[1:], strict=True)}, float(w[0]),
+    return LogisticModel({n: float(v) for n, v in zip(names, w[1:], strict=True)}, float(w[0]),
                      {n: float(v) for n, v in zip(names, means, strict=True)},
                      {n: float(v) for n, v in zip(names, scales, strict=True)}, provenance)
 
 
-def load_span_models() -> dict[str, SpanModel]:
+SpanModel = LogisticModel
+
+
+def load_span_models() -> dict[str, LogisticModel]:
     try:
         raw = resources.files("unspin.data").joinpath("span_model.json").read_text("utf-8")
     except (FileNotFoundError, ModuleNotFoundError):
         return {}
     data = json.loads(raw)
-    return {k: SpanModel.from_json(v) for k, v in data.get("models", {}).items()}
+    return {k: LogisticModel.from_json(v) for k, v in data.get("models", {}).items()}

@@ -18,8 +18,8 @@ from unspin.candidates.generate import CandidateGenerator
 from unspin.candidates.learned import LearnedTable
 from unspin.config import Config
 from unspin.decode.channel import ChannelModel, default_channel
-from unspin.decode.score import Calibration, default_calibration
-from unspin.decode.spanmodel import SpanModel, load_span_models
+from unspin.decode.score import default_calibration
+from unspin.decode.spanmodel import LogisticModel, load_span_models
 from unspin.lm.ngram import NgramLM, load_ngram
 from unspin.resources.build import COMMON_FILE, DEFAULT_NGRAM_FILE, INVERSE_FILE, ensure_built
 from unspin.resources.inverse import InverseIndex
@@ -34,10 +34,10 @@ class Bundle:
     lm: NgramLM
     generator: CandidateGenerator
     channel: ChannelModel
-    calibration: Calibration
+    calibration: LogisticModel
     lm_name: str
     common: Any
-    span_model: SpanModel
+    span_model: LogisticModel
     #: Compiled fingerprint matcher (None when no list is imported).
     matcher: Any = None
 
@@ -87,7 +87,7 @@ def _bundle(cache_override: str | None, ngram_path: str | None, learned: tuple[s
     common = marisa_trie.Trie()
     common.mmap(str(cache / COMMON_FILE))
     kind = "default" if ngram_path is None else "kn3"
-    span_model = load_span_models().get(kind, SpanModel())
+    span_model = load_span_models().get(kind, LogisticModel())
     calibration = default_calibration(kind)
     return Bundle(lm, gen, channel, calibration, name, common, span_model, matcher)
 

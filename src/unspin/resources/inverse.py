@@ -14,6 +14,7 @@ Values are ``original \\x1f mask \\x1f fanout`` in UTF-8.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -55,6 +56,21 @@ def _add(table: dict[str, dict[str, list[int]]], spun: str, orig: str, bit: int,
         got[1] = min(got[1], fan)
 
 
+#: Links kept per spun key, best first by :func:`_static_rank`. Common words
+#: have hundreds of inverse links; the tail (huge fan-out, reverse-only, one
+#: source) never survives the channel model, and keeping it costs every lookup.
+MAX_LINKS_PER_KEY = 64
+
+
+def _static_rank(mask: int, fanout: int) -> float:
+    """Channel-model order of a link without its context (see decode/channel.py)."""
+    forward = mask & ((1 << REVERSE_SHIFT) - 1)
+    both = forward | (mask >> REVERSE_SHIFT)
+    n_sources = bin(both).count("1")
+    rank = -0.5 * math.log(max(1, fanout)) + 0.5 * (n_sources - 1)
+    return rank - (1.0 if forward == 0 else 0.0)
+
+
 def build_inverse(out_path: Path, sources: Iterable[str] = tuple(SOURCE_BITS)) -> dict[str, int]:
     """Build the trie from the installed thesauri; returns counts per source."""
     import marisa_trie
@@ -79,7 +95,8 @@ def build_inverse(out_path: Path, sources: Iterable[str] = tuple(SOURCE_BITS)) -
     keys: list[str] = []
     values: list[bytes] = []
     for spun, originals in table.items():
-        for orig, (mask, fan) in originals.items():
+        ranked = sorted(originals.items(), key=lambda kv: -_static_rank(kv[1][0], kv[1][1]))
+        for orig, (mask, fan) in ranked[:MAX_LINKS_PER_KEY]:
             keys.append(spun)
             values.append(f"{orig}{SEP}{mask}{SEP}{fan}".encode())
     trie = marisa_trie.BytesTrie(zip(keys, values, strict=True))
@@ -95,6 +112,7 @@ def build_inverse(out_path: Path, sources: Iterable[str] = tuple(SOURCE_BITS)) -
 _BIT_NAMES = {bit: name for name, bit in SOURCE_BITS.items()}
 
 
+@lru_cache(maxsize=256)
 def _mask_names(mask: int) -> tuple[str, ...]:
     both = mask | (mask >> REVERSE_SHIFT)
     return tuple(name for bit, name in sorted(_BIT_NAMES.items()) if both & bit)

@@ -17,8 +17,32 @@ _IRREGULAR_TAGS = ("NN", "NNS", "VB", "VBD", "VBG", "VBN", "VBZ", "VBP", "JJ", "
 
 @lru_cache(maxsize=1)
 def _lemminflect() -> Any:
-    import lemminflect
+    """Import lemminflect without its optional spaCy hook.
 
+    lemminflect tries ``import spacy`` at import time to register an
+    extension we do not use; with the ``[spacy]`` extra installed that pulls
+    in thinc and torch and costs seconds on every CLI start.
+    """
+    import sys
+
+    if "lemminflect" in sys.modules or "spacy" in sys.modules:
+        import lemminflect
+
+        return lemminflect
+
+    class _NoSpacy:
+        @staticmethod
+        def find_spec(name: str, *_: object) -> None:
+            if name == "spacy":
+                raise ImportError("spaCy hook of lemminflect skipped by unspin")
+            return None
+
+    blocker = _NoSpacy()
+    sys.meta_path.insert(0, blocker)  # type: ignore[arg-type]
+    try:
+        import lemminflect
+    finally:
+        sys.meta_path.remove(blocker)  # type: ignore[arg-type]
     return lemminflect
 
 

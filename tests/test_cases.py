@@ -1,0 +1,66 @@
+"""Example-driven cases (schema in tests/cases/README.md).
+
+Every case also checks the invariants that hold for any input: offsets index
+the exact text, and replaying the edits gives ``restored_text``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import unspin
+
+CASES = Path(__file__).parent / "cases"
+KINDS = ("in-the-wild", "synthetic", "negative", "known-failures")
+
+
+def _load(kind: str) -> list[dict[str, Any]]:
+    doc = json.loads((CASES / f"{kind}.json").read_text(encoding="utf-8"))
+    assert doc["schema"] == "unspin.cases/1"
+    return list(doc["cases"])
+
+
+def _params() -> list[Any]:
+    out = []
+    for kind in KINDS:
+        for case in _load(kind):
+            marks = [pytest.mark.xfail(strict=True, reason=case.get("note", ""))] \
+                if kind == "known-failures" else []
+            out.append(pytest.param(kind, case, id=f"{kind}:{case['id']}", marks=marks))
+    return out
+
+
+def _text(case: dict[str, Any], shared_data: Path) -> str:
+    if "text" in case:
+        return str(case["text"])
+    data = json.loads((shared_data / case["source"]).read_text(encoding="utf-8"))
+    return str(data[case.get("field", "spun_text")])
+
+
+@pytest.mark.parametrize(("kind", "case"), _params())
+def test_case(kind: str, case: dict[str, Any], shared_data: Path) -> None:
+    text = _text(case, shared_data)
+    a = unspin.check(text)
+    # invariants
+    assert unspin.apply_edits(text, a.edits) == a.restored_text
+    for s in a.spans:
+        assert text[s.start : s.end] == s.text
+    expect = case["expect"]
+    if "spun" in expect:
+        assert a.spun is expect["spun"], f"score {a.score:.3f}"
+    if expect.get("no_flags"):
+        assert not a.spans, [(s.text, s.restored, round(s.confidence, 3)) for s in a.spans]
+    flagged = {s.text.lower(): s.restored.lower() for s in a.spans}
+    for phrase in expect.get("flags", []):
+        assert phrase.lower() in flagged, flagged
+    for spun, original in expect.get("restore", []):
+        assert flagged.get(spun.lower()) == original.lower(), flagged
+
+
+def test_case_ids_are_unique() -> None:
+    ids = [c["id"] for kind in KINDS for c in _load(kind)]
+    assert len(ids) == len(set(ids))
