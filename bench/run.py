@@ -57,6 +57,7 @@ def restorers(ngram: str | None) -> dict[str, Callable[[str], Analysis]]:
     return {
         "unspin full": H.core_restorer(mode="full", ngram_path=ngram),
         "unspin screen": H.core_restorer(mode="screen", ngram_path=ngram),
+        "unspin full, default LM": H.core_restorer(mode="full"),
         "list matcher (PPS)": ListMatcher(rows),
         "rarity heuristic": RarityHeuristic(),
         "identity": identity,

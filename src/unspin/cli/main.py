@@ -180,11 +180,12 @@ def resources_status(cache: CacheOpt = None) -> None:
 
 
 def _register_plugins() -> None:
-    from unspin.cli import bench, fingerprints, serve
+    from unspin.cli import bench, fingerprints, scan, serve
 
     fingerprints.register(app)
     bench.register(app)
     serve.register(app)
+    scan.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,89 @@
+"""Local scan: 1 vs 2 workers give identical rows; rescoring; DuckDB; manifest safety."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from test_scan_corpus import assert_same_rows, rows_by_id, shared_corpus, shared_local_scan
+from unspin.config import Config
+from unspin.errors import InputError
+from unspin.scan.local import scan_local
+from unspin.scan.manifest import MANIFEST
+
+
+def test_one_and_two_workers_agree(tmp_path_factory: pytest.TempPathFactory) -> None:
+    ref = shared_local_scan(tmp_path_factory)
+    corpus = shared_corpus(tmp_path_factory)
+    out = tmp_path_factory.mktemp("w2") / "out"
+    result = scan_local([str(corpus)], out, Config(mode="screen"), workers=2, batch_size=40)
+    a, b = rows_by_id(ref), rows_by_id(out)
+    assert len(a) >= 300
+    assert_same_rows(a, b)
+    assert result.exit_code == 1  # the broken files are error rows
+    assert result.summary["errors"] == sum(1 for r in a.values() if r["error"])
+    kinds = {Path(str(r["source"])).suffix for r in a.values() if r["error"] is None}
+    assert {".txt", ".html", ".jsonl", ".gz", ".wet", ".pdf"} <= kinds
+
+
+def test_duckdb_query_from_docs(tmp_path_factory: pytest.TempPathFactory) -> None:
+    import duckdb
+
+    out = shared_local_scan(tmp_path_factory)
+    # The query shown in docs/scan.md.
+    q = f"""
+        SELECT regexp_extract(origin, '^(https?://[^/]+|.*/)', 1) AS site,
+               count(*) AS docs, avg(score) AS mean_score,
+               count(*) FILTER (WHERE spun) AS spun,
+               count(*) FILTER (WHERE error IS NOT NULL) AS errors
+        FROM read_parquet('{out}/part-*.parquet')
+        GROUP BY site ORDER BY docs DESC
+    """
+    rows = duckdb.sql(q).fetchall()
+    assert sum(r[1] for r in rows) == len(rows_by_id(out))
+    assert any(r[0].startswith("http://news") for r in rows)
+
+
+def test_rescore_top_replaces_rows(tmp_path: Path) -> None:
+    from test_scan_corpus import make_corpus
+
+    corpus = tmp_path / "c"
+    make_corpus(corpus, n=40)
+    out = tmp_path / "out"
+    scan_local([str(corpus)], out, Config(mode="screen"), batch_size=10)
+    screen = rows_by_id(out)
+    r = scan_local([str(corpus)], out, Config(mode="screen"), batch_size=10, rescore_top=5)
+    after = rows_by_id(out)
+    assert sorted(after) == sorted(screen)
+    full = [i for i, row in after.items() if row["mode"] == "full"]
+    assert len(full) == 5
+    top = sorted((i for i, row in screen.items() if row["error"] is None),
+                 key=lambda i: (-float(screen[i]["score"]), i))[:5]  # type: ignore[arg-type]
+    assert sorted(full) == sorted(top)
+    assert r.summary["modes"] == {"screen": len(after) - 5, "full": 5}
+    entries = [json.loads(x) for x in (out / MANIFEST).read_text().splitlines()]
+    assert any(e["kind"] == "rescore-done" for e in entries)
+
+
+def test_resume_drops_unlisted_parts_and_refuses_other_settings(tmp_path: Path) -> None:
+    (tmp_path / "c").mkdir()
+    for i in range(5):
+        (tmp_path / "c" / f"{i}.txt").write_text(f"The market rose {i} percent today.\n",
+                                                 encoding="utf-8")
+    out = tmp_path / "out"
+    first = scan_local([str(tmp_path / "c")], out, Config(mode="screen"), batch_size=2)
+    assert first.exit_code == 0
+    # A stray part (as if killed between rename and manifest append) and a tmp file.
+    stray = out / "part-deadbeef.parquet"
+    stray.write_bytes(next(out.glob("part-*.parquet")).read_bytes())
+    (out / ".tmp-part-x.parquet.1").write_bytes(b"partial")
+    with open(out / MANIFEST, "ab") as fh:
+        fh.write(b'{"kind": "part", "part": "part-cut')  # a line cut by kill -9
+    again = scan_local([str(tmp_path / "c")], out, Config(mode="screen"), batch_size=2)
+    assert not stray.exists() and not (out / ".tmp-part-x.parquet.1").exists()
+    assert again.summary["records"] == 5
+    assert again.summary["this_run"]["records_scanned"] == 0
+    with pytest.raises(InputError, match="different settings"):
+        scan_local([str(tmp_path / "c")], out, Config(mode="full"), batch_size=2)
