@@ -202,16 +202,42 @@ def html_to_text(html: str | bytes, url: str | None = None) -> str:
 
 
 def pdf_to_text(data: bytes) -> str:
-    """The text of every page of a PDF, pages separated by blank lines."""
+    """The text of every page of a PDF, pages separated by blank lines.
+
+    Every way a malformed file breaks pypdf becomes an InputError with a reason.
+    """
     from pypdf import PdfReader
 
+    if not data.startswith(b"%PDF-"):
+        raise InputError("not a PDF (no %PDF- header)")
     logging.getLogger("pypdf").setLevel(logging.ERROR)
-    reader = PdfReader(io.BytesIO(data), strict=False)
-    pages = [(page.extract_text() or "").strip() for page in reader.pages]
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            raise InputError("the PDF is encrypted; export an unencrypted copy")
+        pages = [(page.extract_text() or "").strip() for page in reader.pages]
+    except InputError:
+        raise
+    except Exception as exc:
+        raise InputError(f"unreadable PDF ({type(exc).__name__})") from None
     text = "\n\n".join(p for p in pages if p)
     if not text:
         raise InputError("the PDF has no extractable text (scanned? run OCR first)")
     return text
+
+
+def extract_text(data: bytes, kind: str) -> str:
+    """Text of one file's bytes by kind (``txt``, ``html``, ``pdf``); InputError if none.
+
+    The one extraction path for the scan, the service's upload and the CLI.
+    """
+    if kind == "html":
+        return html_to_text(data)
+    if kind == "pdf":
+        return pdf_to_text(data)
+    if kind == "txt":
+        return decode_bytes(data)
+    raise InputError(f"unknown kind {kind!r}; valid: txt, html, pdf")
 
 
 def _single(path: str, kind: str, extract: bool) -> Iterator[Record]:

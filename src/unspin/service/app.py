@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import io
 import logging
 import threading
 import time
@@ -150,37 +149,13 @@ def _load_resources(config: Config) -> None:
 
 
 def _extract_text(data: bytes, kind: str) -> str:
-    """Bytes of an uploaded file to text (txt strictly, html, pdf)."""
-    if kind == "txt":
-        from unspin.io.read import decode_bytes
+    """Bytes of an uploaded file to text: the same extraction as ``unspin scan``."""
+    from unspin.io.records import extract_text
 
-        return decode_bytes(data, "upload")
-    if kind == "html":
-        import trafilatura
-
-        from unspin.io.read import decode_bytes
-
-        text = trafilatura.extract(decode_bytes(data, "upload"), include_comments=False)
-        if not text:
-            raise InputError("upload: no main text found in this HTML page; paste the text")
-        return str(text)
-    from pypdf import PdfReader
-
-    if not data.startswith(b"%PDF-"):
-        raise InputError("upload: not a PDF (no %PDF- header); choose the right file type")
     try:
-        reader = PdfReader(io.BytesIO(data))
-        encrypted = reader.is_encrypted
-        pages = [] if encrypted else [page.extract_text() or "" for page in reader.pages]
-    except Exception as exc:  # a malformed upload breaks pypdf in many ways; all are 4xx
-        raise InputError(f"upload: unreadable PDF ({type(exc).__name__}); export it again "
-                         "or paste the text") from None
-    if encrypted:
-        raise InputError("upload: the PDF is encrypted; export an unencrypted copy")
-    text = "\n\n".join(p.strip() for p in pages if p.strip())
-    if not text:
-        raise InputError("upload: the PDF has no text layer (scanned?); OCR it first")
-    return text
+        return extract_text(data, kind)
+    except InputError as exc:
+        raise InputError(f"upload: {exc}") from None
 
 
 def _trace_api() -> tuple[Callable[[str | Path], Any], Callable[[str, Any], Any]]:
