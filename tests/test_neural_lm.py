@@ -1,0 +1,96 @@
+"""The accurate-tier neural LM (SmolLM2-135M-Instruct GGUF through transformers).
+
+These load the real model. They never skip: if the ``[neural]`` extra is not
+installed, ``NeuralLM.load`` raises ``ResourceError`` and the tests fail,
+which is what CI should see.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import pytest
+
+from unspin.errors import InputError
+from unspin.lm.neural import NeuralLM, get_neural_lm
+
+pytestmark = pytest.mark.engine
+
+# (original, spun): real spinner output and the text it came from.
+PAIRS = [
+    ("the United Nations Security Council", "the United International locations Safety Council"),
+    ("warning shots were fired", "caution pictures were fired"),
+    ("artificial intelligence", "counterfeit consciousness"),
+    ("the number of cases rose", "the assortment of cases rose"),
+    ("the death toll rose to 68", "the dying toll rose to 68"),
+    ("according to the Health Ministry", "per the Successfully being Ministry"),
+    ("183 people were either cured", "183 people hold been both cured"),
+    ("it said", "it talked about"),
+    ("of whom 339 have died", "of whom 339 have actually passed away"),
+    ("Maharashtra has reported the most deaths so far",
+     "Maharashtra has reported the most deaths up to now"),
+    ("The figure of 2,902 includes 55 foreign nationals.",
+     "The establish of two,902 entails 55 international nationals."),
+    ("the country was way ahead of the rest of the world",
+     "the nation was way ahead of the rest of the planet"),
+]
+
+
+@pytest.fixture(scope="module")
+def lm() -> NeuralLM:
+    return get_neural_lm()
+
+
+def test_prefers_original_over_spun(lm: NeuralLM) -> None:
+    scores = lm.score([text for pair in PAIRS for text in pair])
+    losers = [
+        (original, spun, scores[2 * i], scores[2 * i + 1])
+        for i, (original, spun) in enumerate(PAIRS)
+        if not scores[2 * i] > scores[2 * i + 1]
+    ]
+    assert not losers, f"model preferred the spun text: {losers}"
+
+
+def test_batched_scores_equal_one_at_a_time(lm: NeuralLM) -> None:
+    texts = [text for pair in PAIRS for text in pair]
+    batched = lm.score(texts)
+    single = [lm.score([t])[0] for t in texts]
+    for text, b, s in zip(texts, batched, single, strict=True):
+        assert b == pytest.approx(s, abs=1e-3), text
+
+
+def test_batch_order_does_not_matter(lm: NeuralLM) -> None:
+    texts = [PAIRS[0][0], "a much longer sentence than the others, so it is padded last", "it"]
+    forward = lm.score(texts)
+    backward = lm.score(texts[::-1])[::-1]
+    assert forward == pytest.approx(backward, abs=1e-3)
+
+
+def test_token_logprobs_sum_to_score(lm: NeuralLM) -> None:
+    text = "the United Nations Security Council"
+    tokens = lm.token_logprobs(text)
+    assert "".join(tok for tok, _ in tokens) == text
+    assert all(value < 0.0 for _, value in tokens)
+    assert math.fsum(v for _, v in tokens) == pytest.approx(lm.score([text])[0], abs=1e-4)
+
+
+def test_empty_text_scores_zero_and_bytes_are_refused(lm: NeuralLM) -> None:
+    assert lm.score([]) == []
+    assert lm.score([""]) == [0.0]
+    with pytest.raises(InputError, match="decode"):
+        lm.score([b"bytes"])  # type: ignore[list-item]
+
+
+def test_loaded_once_per_process(lm: NeuralLM) -> None:
+    assert get_neural_lm() is lm
+
+
+def test_import_unspin_stays_light() -> None:
+    code = (
+        "import sys, unspin, unspin.lm.neural; "
+        "heavy = [m for m in ('torch', 'transformers', 'llama_cpp') if m in sys.modules]; "
+        "assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
