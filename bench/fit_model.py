@@ -70,6 +70,21 @@ def doc_rows(config: unspin.Config, texts: list[str]) -> list[dict[str, float]]:
     return [dict(analyze(t, config).features) for t in texts]
 
 
+def excerpt(text: str, seed: int) -> str:
+    """A 1-3 sentence window: users paste short texts, and the document model
+    must learn that one surprising word in a short clean text is weak evidence."""
+    import random
+
+    from unspin.text import split_sentences, tokenize
+
+    sents = split_sentences(text, tokenize(text))
+    rng = random.Random(seed)
+    k = rng.randint(1, 3)
+    i = rng.randrange(max(1, len(sents) - k + 1))
+    window = sents[i : i + k]
+    return text[window[0][0].start : window[-1][-1].end]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--docs", type=int, default=150, help="stories per profile (and clean)")
@@ -114,8 +129,12 @@ def main() -> int:
                 f"dev stories (profiles {','.join(TRAIN_PROFILES)}); data {data_hash}")
         model = fit_logistic(rows, labels, l2=1.0, provenance=prov)
         span_out["models"][kind] = model.to_json()
-        spun_rows = doc_rows(config, [it.spun for it in calib_items])
-        clean_rows = doc_rows(config, [d.text for d in clean_calib])
+        spun_texts = [it.spun for it in calib_items]
+        clean_texts = [d.text for d in clean_calib]
+        spun_texts += [excerpt(t, n) for n, t in enumerate(spun_texts)]
+        clean_texts += [excerpt(t, n) for n, t in enumerate(clean_texts)]
+        spun_rows = doc_rows(config, spun_texts)
+        clean_rows = doc_rows(config, clean_texts)
         doc = fit_logistic(spun_rows + clean_rows, [1] * len(spun_rows) + [0] * len(clean_rows),
                            l2=1.0, names=DOC_FEATURES,
                            provenance=f"{cmd}; {len(spun_rows)} spun + {len(clean_rows)} "

@@ -41,10 +41,24 @@ def _text(case: dict[str, Any], shared_data: Path) -> str:
     return str(data[case.get("field", "spun_text")])
 
 
+@pytest.fixture(scope="session")
+def newsroom_lm(shared_data: Path) -> str:
+    """The n-gram model a newsroom would build from its archive: the TRAIN split
+    of ../shared/data, built once per machine into the bench cache (~2 min)."""
+    from unspin.evaluation.harness import ensure_ngram
+
+    return str(ensure_ngram())
+
+
 @pytest.mark.parametrize(("kind", "case"), _params())
-def test_case(kind: str, case: dict[str, Any], shared_data: Path) -> None:
+def test_case(kind: str, case: dict[str, Any], shared_data: Path,
+              request: pytest.FixtureRequest) -> None:
     text = _text(case, shared_data)
-    a = unspin.check(text)
+    lm = case.get("config", {}).get("lm")
+    if lm not in (None, "newsroom"):
+        raise ValueError(f"case {case['id']}: config.lm must be 'newsroom' or absent")
+    ngram = request.getfixturevalue("newsroom_lm") if lm == "newsroom" else None
+    a = unspin.check(text, ngram_path=ngram)
     # invariants
     assert unspin.apply_edits(text, a.edits) == a.restored_text
     for s in a.spans:
