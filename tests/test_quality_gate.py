@@ -42,7 +42,7 @@ def test_slice_hash_is_pinned(gate_slice: harness.GateSlice) -> None:
 
 def test_core_meets_floors(gate_slice: harness.GateSlice) -> None:
     _pinned()
-    measured = harness.run_gate(harness.core_restorer(), gate_slice)
+    measured = harness.run_gate(harness.gate_restorer(), gate_slice)
     failures = harness.check_floors(measured, FLOORS)
     assert not failures, "\n".join(failures)
 
