@@ -38,11 +38,11 @@ def _lemminflect() -> Any:
             return None
 
     blocker = _NoSpacy()
-    sys.meta_path.insert(0, blocker)  # type: ignore[arg-type]
+    sys.meta_path.insert(0, blocker)
     try:
         import lemminflect
     finally:
-        sys.meta_path.remove(blocker)  # type: ignore[arg-type]
+        sys.meta_path.remove(blocker)
     return lemminflect
 
 
