@@ -6,6 +6,8 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 EXAMPLE = Path(__file__).resolve().parents[1] / "src" / "unspin" / "examples" / "spun_news.txt"
 
 
@@ -14,8 +16,15 @@ def run(cli: list[str], *args: str, stdin: bytes | None = None) -> subprocess.Co
                           capture_output=True, text=True, timeout=300)
 
 
-def test_check_json_on_the_bundled_example(unspin_cli: list[str]) -> None:
-    out = run(unspin_cli, "check", str(EXAMPLE), "--json")
+@pytest.fixture(scope="module")
+def newsroom_lm(shared_data: Path) -> str:
+    from unspin.evaluation.harness import ensure_ngram
+
+    return str(ensure_ngram())
+
+
+def test_check_json_on_the_bundled_example(unspin_cli: list[str], newsroom_lm: str) -> None:
+    out = run(unspin_cli, "check", str(EXAMPLE), "--json", "--lm", newsroom_lm)
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     assert doc["schema"] == "unspin.analysis/1"
@@ -24,15 +33,16 @@ def test_check_json_on_the_bundled_example(unspin_cli: list[str]) -> None:
     assert out.stderr == ""
 
 
-def test_restore_from_stdin(unspin_cli: list[str]) -> None:
-    proc = subprocess.run([*unspin_cli, "restore", "-"], input="The dying toll rose to 68.",
+def test_restore_from_stdin(unspin_cli: list[str], newsroom_lm: str) -> None:
+    proc = subprocess.run([*unspin_cli, "restore", "-", "--lm", newsroom_lm],
+                          input="The dying toll rose to 68 on Saturday, the ministry said.",
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "death toll" in proc.stdout
 
 
-def test_plain_view_lists_spans(unspin_cli: list[str]) -> None:
-    out = run(unspin_cli, "check", str(EXAMPLE), "--plain")
+def test_plain_view_lists_spans(unspin_cli: list[str], newsroom_lm: str) -> None:
+    out = run(unspin_cli, "check", str(EXAMPLE), "--plain", "--lm", newsroom_lm)
     assert out.returncode == 0
     assert out.stdout.startswith("SPUN")
     assert "'dying' -> 'death'" in out.stdout
