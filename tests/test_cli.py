@@ -110,3 +110,31 @@ def test_resources_status_says_where(unspin_cli: list[str]) -> None:
     assert out.returncode == 0, out.stderr
     info = json.loads(out.stdout)
     assert "directory" in info and "inverse.marisa" in info["sizes"]
+
+
+def test_learn_from_trace(unspin_cli: list[str], tmp_path: Path) -> None:
+    sources = tmp_path / "sources.jsonl"
+    stories = [
+        {"id": "s1", "text": "Prime Minister Narendra Modi said on Tuesday that the number of "
+                             "cases in India rose to 10,363, and the death toll rose to 339. "
+                             "Officials in New Delhi said testing would expand."},
+        {"id": "s2", "text": "Shares of Toyota Motor Corp rose 3 percent in Tokyo on Monday "
+                             "after the company raised its forecast for the year to March."},
+    ]
+    sources.write_text("\n".join(json.dumps(s) for s in stories) + "\n")
+    index = tmp_path / "idx"
+    built = run(unspin_cli, "index", "build", "--out", str(index), str(sources))
+    assert built.returncode == 0, built.stderr
+    spun = tmp_path / "spun.jsonl"
+    spun.write_text(json.dumps({"text": stories[0]["text"].replace("death toll", "dying toll")
+                                .replace("said", "stated")}) + "\n")
+    table = tmp_path / "learned.tsv"
+    review = tmp_path / "review.csv"
+    out = run(unspin_cli, "learn", "--from-trace", str(index), "--texts", str(spun), "--out",
+              str(table), "--review", str(review))
+    assert out.returncode == 0, out.stderr
+    assert "traced 1 of 1" in out.stdout
+    assert "death\tdying\t" in table.read_text()
+    assert "dying" in review.read_text()
+    both = run(unspin_cli, "learn", "--out", str(table))
+    assert both.returncode == 2 and "exactly one of" in both.stderr

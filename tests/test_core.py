@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,8 +16,17 @@ SPUN = ("The assortment of Covid-19 cases climbed to 2,902 on Saturday while the
         "dying toll rose to 68, the ministry stated.")
 
 
-def test_check_returns_explained_spans_that_replay() -> None:
-    a = unspin.check(SPUN)
+@pytest.fixture(scope="module")
+def newsroom_lm(shared_data: Path) -> str:
+    """Flag-level assertions use the recommended configuration (a newsroom model);
+    the shipped default is too weak to flag a one-sentence text (known-failures)."""
+    from unspin.evaluation.harness import ensure_ngram
+
+    return str(ensure_ngram())
+
+
+def test_check_returns_explained_spans_that_replay(newsroom_lm: str) -> None:
+    a = unspin.check(SPUN, ngram_path=newsroom_lm)
     assert a.spans, "the dying toll sentence must be flagged"
     dying = [s for s in a.spans if s.text == "dying"]
     assert dying and dying[0].restored == "death"
@@ -30,8 +40,8 @@ def test_check_returns_explained_spans_that_replay() -> None:
     assert 0.0 <= a.score <= 1.0
 
 
-def test_json_contract() -> None:
-    out = unspin.check(SPUN).to_json()
+def test_json_contract(newsroom_lm: str) -> None:
+    out = unspin.check(SPUN, ngram_path=newsroom_lm).to_json()
     assert out["schema"] == ANALYSIS_SCHEMA
     assert set(out) >= {"schema", "score", "spun", "restored_text", "spans"}
     span = out["spans"][0]

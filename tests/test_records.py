@@ -62,7 +62,7 @@ def test_broken_inputs_never_raise(tmp_path: Path) -> None:
     errors = {Path(r.origin.path).name: r.error for r in recs if r.error}
     assert errors["binary.txt"].startswith("looks binary")
     assert "UTF-8" in errors["latin1.txt"]
-    assert errors["corrupt.pdf"].startswith("cannot read pdf")
+    assert errors["corrupt.pdf"].startswith("unreadable PDF")
     assert errors["truncated.warc.gz"].startswith("malformed WARC")
     assert all("\n" not in e for e in errors.values())
     for path in {r.origin.path for r in recs}:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import spacy  # the [spacy] extra; CI installs it, so this fails rather than skips
@@ -14,14 +15,22 @@ from unspin.types import Analysis, Candidate, Edit, Span
 
 SPUN = "The dying toll rose to 68, the ministry stated."
 #: The core is being tuned; the agreement test needs at least one of these flagged.
-DEMO_TEXTS = (SPUN, "A spokesman stated the dying toll rose to 68.",
+DEMO_TEXTS = (SPUN, "The dying toll rose to 68 on Saturday, the ministry said.",
+              "A spokesman stated the dying toll rose to 68.",
               "Officers talked about that 183 other folks have been cured and discharged.")
 
 
 @pytest.fixture(scope="module")
-def nlp() -> object:
+def newsroom_lm(shared_data: Path) -> str:
+    from unspin.evaluation.harness import ensure_ngram
+
+    return str(ensure_ngram())
+
+
+@pytest.fixture(scope="module")
+def nlp(newsroom_lm: str) -> object:
     pipeline = spacy.blank("en")
-    pipeline.add_pipe("unspin")
+    pipeline.add_pipe("unspin", config={"options": {"ngram_path": newsroom_lm}})
     return pipeline
 
 
@@ -56,11 +65,11 @@ def test_mapping_onto_the_doc(monkeypatch: pytest.MonkeyPatch) -> None:
         ("undying", "death"), ("stated", "said")]
 
 
-def test_spans_and_extensions_match_the_core(nlp: object) -> None:
+def test_spans_and_extensions_match_the_core(nlp: object, newsroom_lm: str) -> None:
     flagged_somewhere = False
     for text in DEMO_TEXTS:
         doc = nlp(text)  # type: ignore[operator]
-        analysis = unspin.check(text)
+        analysis = unspin.check(text, ngram_path=newsroom_lm)
         flagged_somewhere |= bool(analysis.spans)
         spans = list(doc.spans["unspin"])
         assert len(spans) == len(analysis.spans)
@@ -74,9 +83,10 @@ def test_spans_and_extensions_match_the_core(nlp: object) -> None:
     assert flagged_somewhere, f"the core flags none of {DEMO_TEXTS}"
 
 
-def test_clean_text_has_no_spans_and_a_score(nlp: object) -> None:
+def test_clean_text_has_no_spans_and_a_score(nlp: object, newsroom_lm: str) -> None:
     doc = nlp("The committee approved the budget on Tuesday.")  # type: ignore[operator]
-    analysis = unspin.check(doc.text)
+    analysis = unspin.check(doc.text, ngram_path=newsroom_lm)
+    assert not analysis.spans
     assert len(doc.spans["unspin"]) == len(analysis.spans)
     assert doc._.unspin_score == pytest.approx(analysis.score)
 
@@ -96,11 +106,11 @@ def test_config_mode_and_options_are_validated() -> None:
         spacy.blank("en").add_pipe("unspin", config={"options": {"bogus": 1}})
 
 
-def test_pipe_over_many_docs(nlp: object) -> None:
+def test_pipe_over_many_docs(nlp: object, newsroom_lm: str) -> None:
     texts = [SPUN, "A spokesman stated the dying toll rose.", "Nothing to see here."]
     docs = list(nlp.pipe(texts))  # type: ignore[attr-defined]
     for doc, text in zip(docs, texts, strict=True):
-        assert len(doc.spans["unspin"]) == len(unspin.check(text).spans)
+        assert len(doc.spans["unspin"]) == len(unspin.check(text, ngram_path=newsroom_lm).spans)
 
 
 def test_import_unspin_does_not_import_spacy_or_fastapi() -> None:

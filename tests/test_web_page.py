@@ -23,6 +23,7 @@ pytestmark = pytest.mark.engine
 #: Spun sentences, the brief's example first. The core is being tuned, so the
 #: test uses the first one it flags (and fails if it flags none of them).
 DEMO_TEXTS = (
+    "The dying toll rose to 68 on Saturday, the ministry said.",
     "The dying toll rose to 68, the ministry stated.",
     "A spokesman stated the dying toll rose to 68.",
     "Officers talked about that 183 other folks have been cured and discharged.",
@@ -33,8 +34,13 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
-    with LocalServer(log=tmp_path_factory.mktemp("web") / "serve.log") as srv:
+def server(tmp_path_factory: pytest.TempPathFactory, shared_data: Path
+           ) -> Iterator[LocalServer]:
+    """The service with a newsroom n-gram model (``--lm``), as the README recommends."""
+    from unspin.evaluation.harness import ensure_ngram
+
+    with LocalServer("--lm", str(ensure_ngram()),
+                     log=tmp_path_factory.mktemp("web") / "serve.log") as srv:
         yield srv
 
 

@@ -105,17 +105,40 @@ def restore(
 
 @app.command()
 def learn(
-    pairs: Annotated[str, typer.Option("--pairs", help="JSONL with spun_text and original_text.")],
     out: Annotated[str, typer.Option("--out", help="learned table to write or extend (.tsv).")],
+    pairs: Annotated[str | None, typer.Option(
+        "--pairs", help="JSONL with spun_text and original_text.")] = None,
+    from_trace: Annotated[str | None, typer.Option(
+        "--from-trace", help="trace index: trace --texts against it and learn from matches.")
+    ] = None,
+    texts: Annotated[list[str] | None, typer.Option(
+        "--texts", help="with --from-trace: spun texts (files, folders, JSONL).")] = None,
+    review: Annotated[str | None, typer.Option(
+        "--review", help="with --from-trace: write the CSV review queue here.")] = None,
     source: Annotated[str, typer.Option("--source", help="provenance note.")] = "",
     accept: Annotated[bool, typer.Option("--accept", help="mark pairs accepted.")] = False,
     min_count: Annotated[int, typer.Option("--min-count", help="keep pairs seen this often.")] = 1,
 ) -> None:
-    """Align spun/original pairs and count substitutions into a learned table."""
+    """Count substitutions into a learned table: from aligned pairs, or from traced copies."""
     from unspin.candidates.learned import LearnedTable, learn_from_pairs
-    from unspin.errors import FormatError
+    from unspin.errors import FormatError, InputError
     from unspin.io.read import read_text
 
+    if (pairs is None) == (from_trace is None):
+        raise InputError("give exactly one of --pairs FILE.jsonl or --from-trace INDEX_DIR")
+    if from_trace is not None:
+        from unspin.io.corpus import iter_corpus_texts
+        from unspin.trace import Index, learn_from_trace
+
+        if not texts:
+            raise InputError("--from-trace needs --texts: the spun texts to trace")
+        result = learn_from_trace(iter_corpus_texts(texts), Index(from_trace),
+                                  source=source or f"traced against {from_trace}", out=out,
+                                  review=review)
+        typer.echo(f"traced {result.traced} of {result.texts} texts; "
+                   f"{len(result.table.pairs)} substitution pairs merged into {out}")
+        return
+    assert pairs is not None
     rows: list[tuple[str, str]] = []
     for n, line in enumerate(read_text(pairs).splitlines(), start=1):
         if not line.strip():
@@ -181,11 +204,13 @@ def resources_status(cache: CacheOpt = None) -> None:
 
 def _register_plugins() -> None:
     from unspin.cli import bench, fingerprints, scan, serve
+    from unspin.cli import trace as trace_cli
 
     fingerprints.register(app)
     bench.register(app)
     serve.register(app)
     scan.register(app)
+    trace_cli.register(app)
 
 
 def main() -> None:

@@ -26,6 +26,8 @@ def serve(
     index: Annotated[str | None, typer.Option(
         "--index", help="trace index directory; enables POST /v1/trace.")] = None,
     cache: Annotated[str | None, typer.Option("--cache", help="resource cache directory.")] = None,
+    lm: Annotated[str | None, typer.Option(
+        "--lm", help="n-gram model from `unspin lm build` (default: the shipped one).")] = None,
     workers: Annotated[int, typer.Option("--workers", help="threads running the core.")] = (
         _D.workers),
     max_in_flight: Annotated[int, typer.Option(
@@ -50,7 +52,8 @@ def serve(
     limits = Limits(max_body_bytes=max_body, max_upload_bytes=max_upload,
                     max_text_chars=max_chars, timeout_s=timeout, max_in_flight=max_in_flight,
                     workers=workers)
-    settings = ServiceSettings(limits=limits, config=Config(cache_dir=cache), index_dir=index)
+    settings = ServiceSettings(limits=limits, config=Config(cache_dir=cache, ngram_path=lm),
+                               index_dir=index)
     typer.echo(f"unspin: serving on http://{host}:{port}/ (loading resources in the background;"
                " GET /health says when ready)", err=True)
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level,
