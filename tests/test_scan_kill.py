@@ -7,11 +7,6 @@ is then interrupted mid-scan); the same command is rerun each time. The final ro
 those of an uninterrupted run (sorted by id, ``elapsed_s`` excluded). Rounds
 alternate 1 and 2 workers, so resuming with another worker count is covered
 too.
-
-The subprocesses run with a ``spacy`` stub on ``PYTHONPATH`` that raises
-ImportError: lemminflect imports spaCy (and with it torch) only to register a
-spaCy extension, which costs ~9 s per process and changes nothing here. The
-reference run uses the same environment.
 """
 
 from __future__ import annotations
@@ -29,15 +24,6 @@ from test_scan_corpus import assert_same_rows, make_corpus, rows_by_id
 KILLS = 20
 
 
-def _env(tmp: Path) -> dict[str, str]:
-    stub = tmp / "stub" / "spacy"
-    stub.mkdir(parents=True, exist_ok=True)
-    (stub / "__init__.py").write_text('raise ImportError("spacy not needed by the scan")\n')
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(tmp / "stub"), env.get("PYTHONPATH", "")])
-    return env
-
-
 def _cmd(corpus: Path, out: Path, workers: int) -> list[str]:
     return [sys.executable, "-m", "unspin.cli.scan", "scan", str(corpus), "--out", str(out),
             "--mode", "screen", "--quiet", "--batch-size", "2", "--workers", str(workers)]
@@ -47,7 +33,7 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path: Path) -
     rng = random.Random(20240611)
     corpus = tmp_path / "corpus"
     make_corpus(corpus, n=900, seed=3)
-    env = _env(tmp_path)
+    env = dict(os.environ)
     ref = tmp_path / "ref"
     t0 = time.monotonic()
     done = subprocess.run(_cmd(corpus, ref, 1), env=env, capture_output=True, timeout=300)
