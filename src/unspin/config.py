@@ -10,8 +10,7 @@ being ignored.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 MODES = ("screen", "full")
@@ -79,9 +78,6 @@ class Config:
     #: ``~/.cache/unspin``).
     cache_dir: str | None = None
 
-    #: Free-form extra options for plug-ins; kept for forward compatibility.
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
-
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {self.mode!r}")
@@ -119,11 +115,6 @@ class Config:
         if "sources" in overrides and isinstance(overrides["sources"], list):
             overrides["sources"] = tuple(overrides["sources"])
         return dataclasses.replace(self, **overrides)
-
-    def cache_path(self) -> Path:
-        from unspin.resources.cache import cache_dir
-
-        return cache_dir(self.cache_dir)
 
 
 DEFAULT = Config()

@@ -32,6 +32,17 @@ SCREEN_MARGIN = 2.0
 SCREEN_BUDGET = 0.15
 
 
+def require_unicode(text: str) -> None:
+    """Lone UTF-16 surrogates (from JSON ``"\ud800"`` or a bad decoder) are not text."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InputError(
+            f"input has a lone surrogate (U+{ord(text[exc.start]):04X}) at character "
+            f"{exc.start}: it is not valid Unicode text"
+        ) from None
+
+
 def validate_text(text: object, max_chars: int) -> str:
     """Return ``text`` if it can be analysed, else raise a teaching InputError."""
     if isinstance(text, bytes | bytearray | memoryview):
@@ -48,12 +59,7 @@ def validate_text(text: object, max_chars: int) -> str:
         )
     if not text.strip():
         raise InputError("input is empty (or only whitespace): nothing to analyse")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise InputError(
-            f"input has a lone surrogate at offset {exc.start}: it is not valid Unicode text"
-        ) from None
+    require_unicode(text)
     sample = text[:4096]
     if "\x00" in sample:
         raise InputError("input contains NUL bytes: it looks binary, not text")
@@ -148,7 +154,7 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None) -> A
         n_words += len(toks)
         words = [t.norm for t in toks]
         lps = bundle.lm.token_logprobs(words)
-        positions = decoder.suspicious_from(lps, len(words), surprise, budget)
+        positions = decoder.suspicious(lps, len(words), surprise, budget)
         n_surprising += len(positions)
         if not positions:
             continue
@@ -169,7 +175,7 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None) -> A
     elif abs(new_rate - rate) > 0.25 * rate:
         rate = new_rate
         decoder.set_rate(rate)
-        work = [(toks, words, lps, decoder.rebase(edges, bundle.channel.p_sub))
+        work = [(toks, words, lps, decoder.rebase(edges))
                 for toks, words, lps, edges in work]
         decisions = [decoder.decode(words, edges) for _, words, _, edges in work]
     if config.scorer == "neural" and not screen:
@@ -201,9 +207,7 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None) -> A
         spans = [s for s in spans
                  if not any(s.start < f.end and s.end > f.start for f in listed)]
         spans = sorted([*spans, *listed], key=lambda s: s.start)
-    doc_evidence = _document_evidence(text, spans)
-    if doc_evidence[1]:
-        spans = doc_evidence[1]
+    doc_evidence, spans = _document_evidence(text, spans)
     t2 = time.perf_counter()
     edits = tuple(
         Edit(s.start, s.end, s.text, s.restored, source="+".join(s.candidates[0].sources)
@@ -223,7 +227,7 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None) -> A
         edits=edits,
         mode=config.mode,
         features=features,
-        evidence=doc_evidence[0],
+        evidence=doc_evidence,
         timings={"load_s": t1 - t0, "decode_s": t2 - t1},
     )
 
@@ -250,7 +254,8 @@ def _fingerprint_spans(text: str, matcher: Any) -> list[Span]:
     return out
 
 
-def _document_evidence(text: str, spans: list[Span]) -> tuple[tuple[Evidence, ...], list[Span]]:
+def _document_evidence(text: str, spans: list[Span]
+                       ) -> tuple[tuple[Evidence, ...], list[Span]]:
     """Spinner signatures, family attribution, and leaked originals for spans."""
     try:
         from unspin.fingerprints.signatures import (
@@ -259,15 +264,15 @@ def _document_evidence(text: str, spans: list[Span]) -> tuple[tuple[Evidence, ..
             leaked_words,
             signature_evidence,
         )
-    except ImportError:
-        return (), []
+    except ImportError:  # the [fingerprints] extra is not installed
+        return (), spans
     evidence = list(signature_evidence(text))
     family = attribute_family(evidence)
     if family is not None:
         evidence.append(Evidence("family", f"spinner family '{family[0]}'", family[1]))
     leaked = leaked_words(text)
     if not leaked:
-        return tuple(evidence), []
+        return tuple(evidence), spans
     out: list[Span] = []
     for s in spans:
         changed = " ".join(w for w in s.restored.lower().split()

@@ -17,7 +17,6 @@ by the lower-cased span, so a corpus pays for each distinct phrase once.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -182,10 +181,3 @@ class CandidateGenerator:
                   f" (fan-out {entry.fanout}{', re-inflected ' + tag if tag else ''})")
         return Proposal(original, words, sources, channel, detail, entry.reverse_only,
                         tag is not None)
-
-
-def log_softmax_posteriors(scores: Sequence[float]) -> list[float]:
-    top = max(scores)
-    exps = [math.exp(s - top) for s in scores]
-    z = sum(exps)
-    return [e / z for e in exps]

@@ -44,14 +44,6 @@ class ChannelModel:
     #: Provenance of the numbers above (the fitting command and data).
     provenance: str = "defaults"
 
-    @property
-    def log_sub(self) -> float:
-        return math.log(self.p_sub)
-
-    @property
-    def log_keep(self) -> float:
-        return math.log1p(-self.p_sub)
-
     # The pick probabilities below exclude the substitution prior: the decoder
     # adds log p_sub (per document, see ``spin_rate``) so cached proposals stay
     # valid when the document's estimated spin rate changes.

@@ -23,15 +23,24 @@ kenlm call.
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from unspin.candidates.generate import CandidateGenerator, Proposal, log_softmax_posteriors
+from unspin.candidates.generate import CandidateGenerator, Proposal
 from unspin.decode.channel import ChannelModel
 from unspin.lm.ngram import NgramLM
 from unspin.text import morph
 from unspin.text.tokenize import Token
+
+
+def softmax(scores: Sequence[float]) -> list[float]:
+    """Posteriors from natural-log scores (shifted by the max for stability)."""
+    top = max(scores)
+    exps = [math.exp(s - top) for s in scores]
+    z = sum(exps)
+    return [e / z for e in exps]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,19 +94,13 @@ class SentenceDecoder:
 
     def set_rate(self, p_sub: float) -> None:
         """Use a document's spin rate for substitution and keep edges."""
-        import math
-
         self.p_sub = p_sub
         self.log_sub = math.log(p_sub)
         self.log_keep = math.log1p(-p_sub)
 
     # -- edges -------------------------------------------------------------------
-    def suspicious(self, words: Sequence[str], threshold: float) -> set[int]:
-        """Positions whose spun word (or the word after it) surprises the LM."""
-        return self.suspicious_from(self.lm.token_logprobs(list(words)), len(words), threshold)
-
     @staticmethod
-    def suspicious_from(lps: Sequence[float], n: int, threshold: float,
+    def suspicious(lps: Sequence[float], n: int, threshold: float,
                         budget: float | None = None) -> set[int]:
         """Positions to examine; ``budget`` caps them to that share of ``n``.
 
@@ -168,7 +171,7 @@ class SentenceDecoder:
             edges[i] = [keep, *(e for _, e in subs)]
         return edges
 
-    def rebase(self, edges: list[list[Edge]], _old_p_sub: float) -> list[list[Edge]]:
+    def rebase(self, edges: list[list[Edge]]) -> list[list[Edge]]:
         """The same lattice with channel costs at the decoder's current rate."""
         out: list[list[Edge]] = []
         for group in edges:
@@ -301,7 +304,7 @@ class SentenceDecoder:
         alts.append(keep)
         lms = [self._local_lm(state, e.words, following, eos) for e in alts]
         scores = [lm + self.cw * e.channel for lm, e in zip(lms, alts, strict=True)]
-        post = log_softmax_posteriors(scores)
+        post = softmax(scores)
         ranked = sorted(
             (Alternative(e, s, lm, p) for e, s, lm, p in zip(alts, scores, lms, post, strict=True)),
             key=lambda a: -a.posterior,

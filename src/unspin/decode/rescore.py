@@ -19,8 +19,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from unspin.candidates.generate import log_softmax_posteriors
-from unspin.decode.lattice import Alternative, Decision
+from unspin.decode.lattice import Alternative, Decision, softmax
 from unspin.text.tokenize import Token
 
 #: Rescore decisions whose n-gram P(changed) lies in [LOW, HIGH].
@@ -58,7 +57,7 @@ def rescore(text: str, sentences: Sequence[tuple[Sequence[Token], Sequence[Decis
         neural = scores[k : k + len(alts)]
         k += len(alts)
         totals = [n + channel_weight * a.edge.channel for n, a in zip(neural, alts, strict=True)]
-        post = log_softmax_posteriors(totals)
+        post = softmax(totals)
         ranked = sorted(
             (Alternative(a.edge, t, n, p) for a, t, n, p in zip(alts, totals, neural, post,
                                                                   strict=True)),

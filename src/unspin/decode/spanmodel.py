@@ -114,9 +114,6 @@ def fit_logistic(rows: Sequence[dict[str, float]], labels: Sequence[int], l2: fl
                      {n: float(v) for n, v in zip(names, scales, strict=True)}, provenance)
 
 
-SpanModel = LogisticModel
-
-
 def load_span_models() -> dict[str, LogisticModel]:
     try:
         raw = resources.files("unspin.data").joinpath("span_model.json").read_text("utf-8")

@@ -284,9 +284,6 @@ class NgramLM:
         """Per-word natural-log probabilities in sentence context (plus </s>)."""
         return [s[0] * LOG10 for s in self._model.full_scores(" ".join(words), True, True)]
 
-    def ngram_lengths(self, words: list[str]) -> list[int]:
-        return [s[1] for s in self._model.full_scores(" ".join(words), True, True)]
-
     def unigram_logprob(self, word: str) -> float:
         got = self._unigram.get(word)
         if got is None:
@@ -294,9 +291,6 @@ class NgramLM:
             if len(self._unigram) < 500_000:
                 self._unigram[word] = got
         return got
-
-    def known(self, word: str) -> bool:
-        return word in self._model
 
 
 @lru_cache(maxsize=4)

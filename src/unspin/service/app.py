@@ -47,6 +47,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from unspin import __version__
 from unspin.config import MODES, Config
+from unspin.core import require_unicode
 from unspin.errors import InputError, ResourceError, UnspinError
 from unspin.service.limits import BodyLimit, Limits, Slots
 from unspin.types import ANALYSIS_SCHEMA, Analysis
@@ -66,12 +67,11 @@ REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'"
 
 
 def _valid_unicode(text: str) -> str:
-    """JSON can carry lone UTF-16 surrogates (``"\\ud800"``) that are not text."""
+    """JSON can carry lone UTF-16 surrogates; refuse them at the boundary (the core's rule)."""
     try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError(f"text has a lone surrogate (U+{ord(text[exc.start]):04X}) at "
-                         f"character {exc.start}: send valid Unicode") from None
+        require_unicode(text)
+    except InputError as exc:
+        raise ValueError(str(exc)) from None
     return text
 
 
