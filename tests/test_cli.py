@@ -138,3 +138,21 @@ def test_learn_from_trace(unspin_cli: list[str], tmp_path: Path) -> None:
     assert "dying" in review.read_text()
     both = run(unspin_cli, "learn", "--out", str(table))
     assert both.returncode == 2 and "exactly one of" in both.stderr
+
+
+def test_lm_build_reads_any_corpus_and_reports_bad_records(unspin_cli: list[str],
+                                                           tmp_path: Path) -> None:
+    corpus = tmp_path / "archive"
+    corpus.mkdir()
+    (corpus / "a.jsonl").write_text('{"text": "The number of cases rose on Monday."}\n'
+                                    '{"id": "no text here"}\n')
+    (corpus / "b.txt").write_text("The death toll rose to 68. The number of deaths rose.")
+    out = tmp_path / "m.arpa"
+    proc = run(unspin_cli, "lm", "build", str(corpus), "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "skipped 1 unreadable record" in proc.stderr and "a.jsonl" in proc.stderr
+    from unspin.lm.ngram import NgramLM
+
+    lm = NgramLM(out)
+    assert lm.sentence_logprob(["the", "death", "toll", "rose"]) > lm.sentence_logprob(
+        ["the", "dying", "toll", "rose"])

@@ -127,14 +127,17 @@ def learn(
     if (pairs is None) == (from_trace is None):
         raise InputError("give exactly one of --pairs FILE.jsonl or --from-trace INDEX_DIR")
     if from_trace is not None:
-        from unspin.io.corpus import iter_corpus_texts
+        from unspin.io.records import Record, iter_texts, report_skipped
         from unspin.trace import Index, learn_from_trace
 
         if not texts:
             raise InputError("--from-trace needs --texts: the spun texts to trace")
-        result = learn_from_trace(iter_corpus_texts(texts), Index(from_trace),
+        skipped: list[Record] = []
+        result = learn_from_trace(iter_texts(texts, skipped=skipped), Index(from_trace),
                                   source=source or f"traced against {from_trace}", out=out,
                                   review=review)
+        if (line := report_skipped(skipped)) is not None:
+            typer.echo(f"unspin: {line}", err=True)
         typer.echo(f"traced {result.traced} of {result.texts} texts; "
                    f"{len(result.table.pairs)} substitution pairs merged into {out}")
         return
@@ -167,16 +170,24 @@ def learn(
 
 @lm_app.command("build")
 def lm_build(
-    corpus: Annotated[list[str], typer.Argument(help="text files, folders or JSONL files.")],
+    corpus: Annotated[list[str], typer.Argument(
+        help="files, folders, JSONL, WARC (anything `unspin scan` reads).")],
     out: Annotated[str, typer.Option("--out", help="ARPA file to write.")],
     text_field: Annotated[str, typer.Option("--text-field", help="JSONL text field.")] = "text",
     min_count: Annotated[int, typer.Option("--min-count", help="prune rarer trigrams.")] = 1,
 ) -> None:
-    """Train a Kneser-Ney trigram model on your own text (an archive, back issues)."""
-    from unspin.io.corpus import iter_corpus_texts
+    """Train a Kneser-Ney trigram model on your own text (an archive, back issues).
+
+    Reads everything `unspin scan` reads (folders, txt, html, pdf, JSONL, WARC);
+    unreadable records are counted and reported, not fatal.
+    """
+    from unspin.io.records import Record, iter_texts, report_skipped
     from unspin.lm.ngram import build_ngram
 
-    path = build_ngram(iter_corpus_texts(corpus, text_field), out, min_count=min_count)
+    skipped: list[Record] = []
+    path = build_ngram(iter_texts(corpus, text_field, skipped), out, min_count=min_count)
+    if (line := report_skipped(skipped)) is not None:
+        typer.echo(f"unspin: {line}", err=True)
     typer.echo(f"wrote {path} ({path.stat().st_size:,} bytes); use it with --lm {path}")
 
 

@@ -436,6 +436,29 @@ def iter_records(inputs: Iterable[str], text_field: str = "text",
         yield from iter_file(path, text_field, id_field)
 
 
+def iter_texts(inputs: Iterable[str], text_field: str = "text",
+               skipped: list[Record] | None = None) -> Iterator[str]:
+    """The text of every readable record (for training an LM or tracing a batch).
+
+    Unreadable records are appended to ``skipped`` so the caller can report
+    them; they are never dropped silently.
+    """
+    for record in iter_records(inputs, text_field):
+        if record.text is not None and record.error is None:
+            yield record.text
+        elif skipped is not None:
+            skipped.append(record)
+
+
+def report_skipped(skipped: list[Record]) -> str | None:
+    """One line about unreadable records, or None when there were none."""
+    if not skipped:
+        return None
+    first = skipped[0]
+    return (f"skipped {len(skipped)} unreadable record(s); first: {first.origin.label}: "
+            f"{first.error}")
+
+
 def record_to_json(record: Record) -> dict[str, Any]:
     """A JSON-ready view (for debugging and ``--dump``-style tools)."""
     return {"id": record.id, "path": record.origin.path, "url": record.origin.url,
