@@ -37,8 +37,8 @@ from unspin.resources.thesauri import load_forward
 from unspin.simulate.phrases import PHRASE_TABLE
 from unspin.simulate.profiles import Profile, get_profile
 from unspin.text import morph
+from unspin.text.immutables import token_roles
 from unspin.text.morph import transfer_case
-from unspin.text.sentences import split_sentences
 from unspin.text.tokenize import Token, tokenize
 
 #: Words no word-level spinner touches (they carry grammar, not content).
@@ -65,8 +65,6 @@ _PHRASE_MAX = max(len(k) for k in PHRASE_TABLE)
 _SMALL_NUMBERS = (
     "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"
 )
-_OPEN_QUOTES = {"“", "«"}
-_CLOSE_QUOTES = {"”", "»"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,40 +209,8 @@ def _synonyms(
 
 def _protected_mask(text: str, tokens: list[Token]) -> list[bool]:
     """True for tokens a name/number/quote-protecting spinner must keep."""
-    starts: set[int] = set()
-    for sent in split_sentences(text, tokens):
-        for tok in sent:
-            if tok.norm[:1].isalnum():
-                starts.add(tok.start)
-                break
-    mask: list[bool] = []
-    in_quote = False
-    prev_end = 0
-    for idx, tok in enumerate(tokens):
-        if "\n\n" in text[prev_end : tok.start]:
-            in_quote = False  # an unbalanced quote never spans paragraphs
-        prev_end = tok.end
-        if tok.text in _OPEN_QUOTES:
-            in_quote = True
-            mask.append(True)
-            continue
-        if tok.text in _CLOSE_QUOTES:
-            in_quote = False
-            mask.append(True)
-            continue
-        if tok.text == '"':
-            in_quote = not in_quote
-            mask.append(True)
-            continue
-        surface = tok.text
-        nxt = tokens[idx + 1].text if idx + 1 < len(tokens) else ""
-        # sentence-initial words are fair game unless they open a name ("Time Warner")
-        capitalised = surface[:1].isupper() and (
-            tok.start not in starts or (nxt[:1].isupper() and text[tok.end : tok.end + 1] == " ")
-        )
-        all_caps = len(surface) > 1 and surface.isupper()
-        mask.append(in_quote or capitalised or all_caps or tok.is_number)
-    return mask
+    return [r.quote_mark or r.in_quote or r.capitalised or r.all_caps or tok.is_number
+            for tok, r in zip(tokens, token_roles(text, tokens), strict=True)]
 
 
 def _spell_number(tok: Token, rng: random.Random) -> str | None:

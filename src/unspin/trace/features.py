@@ -34,7 +34,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from unspin.text.sentences import split_sentences
+from unspin.text.immutables import token_roles
 from unspin.text.tokenize import Token, tokenize
 
 #: Feature kinds, in the order their default weights are listed.
@@ -74,8 +74,6 @@ STOP_WORDS = frozenset(
     ]
 )
 
-_OPEN_QUOTES = {"“", "«"}
-_CLOSE_QUOTES = {"”", "»"}
 _MASK = (1 << 63) - 1
 
 
@@ -102,45 +100,19 @@ class Features:
         return {h: k for (k, _), h in zip(self.values, self.hashes, strict=True)}
 
 
-def _sentence_starts(text: str, tokens: list[Token]) -> set[int]:
-    starts: set[int] = set()
-    for sent in split_sentences(text, tokens):
-        for tok in sent:
-            if tok.norm[:1].isalnum():
-                starts.add(tok.start)
-                break
-    return starts
-
-
 def immutable_mask(text: str, tokens: list[Token]) -> list[str | None]:
     """Per token: ``name``, ``number``, ``quote`` (a word inside double quotes) or None."""
-    starts = _sentence_starts(text, tokens)
     kinds: list[str | None] = []
-    in_quote = False
-    prev_end = 0
-    for idx, tok in enumerate(tokens):
-        if "\n\n" in text[prev_end : tok.start]:
-            in_quote = False  # an unbalanced quote never spans paragraphs
-        prev_end = tok.end
-        if tok.text in _OPEN_QUOTES or tok.text in _CLOSE_QUOTES or tok.text == '"':
-            in_quote = tok.text in _OPEN_QUOTES or (tok.text == '"' and not in_quote)
+    for tok, r in zip(tokens, token_roles(text, tokens), strict=True):
+        if r.quote_mark:
             kinds.append(None)
-            continue
-        if tok.is_number:
+        elif tok.is_number:
             kinds.append("number")
-            continue
-        if not tok.is_word:
+        elif not tok.is_word or tok.norm in STOP_WORDS:
             kinds.append(None)
-            continue
-        surface = tok.text
-        nxt = tokens[idx + 1].text if idx + 1 < len(tokens) else ""
-        capitalised = surface[:1].isupper() and (
-            tok.start not in starts or (nxt[:1].isupper() and text[tok.end : tok.end + 1] == " ")
-        )
-        all_caps = len(surface) > 1 and surface.isupper()
-        if (capitalised or all_caps) and tok.norm not in STOP_WORDS:
+        elif r.capitalised or r.all_caps:
             kinds.append("name")
-        elif in_quote and tok.norm not in STOP_WORDS:
+        elif r.in_quote:
             kinds.append("quote")
         else:
             kinds.append(None)
