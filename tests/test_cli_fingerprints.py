@@ -35,7 +35,7 @@ def run(*args: str, cache: Path, stdin: str | None = None) -> subprocess.Complet
 def assert_one_line_error(proc: subprocess.CompletedProcess[str], code: int = 1) -> None:
     assert proc.returncode == code, proc.stderr
     assert "Traceback" not in proc.stderr
-    assert proc.stderr.strip().startswith("error:")
+    assert proc.stderr.strip().startswith("unspin: error:")
     assert len(proc.stderr.strip().splitlines()) == 1
 
 

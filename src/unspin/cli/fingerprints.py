@@ -12,17 +12,15 @@ command mounts it with :func:`register`.
 from __future__ import annotations
 
 import csv
-import functools
 import json
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
 import typer
 
-from unspin.errors import UnspinError
+from unspin.cli.errors import fail, one_line_errors
 from unspin.fingerprints.grammar import parse
 from unspin.fingerprints.matcher import FingerprintMatcher
 from unspin.fingerprints.store import (
@@ -46,8 +44,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-P = ParamSpec("P")
-R = TypeVar("R")
 
 DirOption = Annotated[
     Path | None,
@@ -59,33 +55,6 @@ DirOption = Annotated[
 ]
 
 
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
-
-
-def _errors_are_one_line(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn expected failures into one stderr line and exit status 1."""
-
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except typer.Exit:
-            raise
-        except (UnspinError, ValueError) as exc:
-            raise _fail(str(exc)) from None
-        except OSError as exc:
-            where = f" {exc.filename}" if exc.filename else ""
-            raise _fail(f"{exc.strerror or exc}{where}") from None
-        except KeyboardInterrupt:
-            raise _fail("interrupted", 130) from None
-        except Exception as exc:  # last resort: still one line, and say it is a bug
-            raise _fail(
-                f"internal error ({type(exc).__name__}: {exc}); please report it", 2
-            ) from None
-
-    return wrapper
 
 
 def _store_dir(directory: Path | None) -> Path:
@@ -104,7 +73,7 @@ def _print_report(report: ImportReport) -> None:
 
 
 @app.command("import")
-@_errors_are_one_line
+@one_line_errors
 def import_cmd(
     file: Annotated[Path, typer.Argument(help="A PPS fingerprint CSV export.")],
     name: Annotated[
@@ -134,7 +103,7 @@ def import_cmd(
     if dry_run:
         raise typer.Exit(0 if report.ok else 1)
     if not report.ok and not skip_bad:
-        raise _fail(
+        raise fail(
             f"{len(report.failures)} rows rejected; nothing stored (fix them or use --skip-bad)"
         )
     path = save_set(report.set, _store_dir(directory))
@@ -142,7 +111,7 @@ def import_cmd(
 
 
 @app.command("list")
-@_errors_are_one_line
+@one_line_errors
 def list_cmd(directory: DirOption = None) -> None:
     """List stored sets with their provenance."""
     d = _store_dir(directory)
@@ -155,12 +124,12 @@ def list_cmd(directory: DirOption = None) -> None:
 
 
 @app.command("stats")
-@_errors_are_one_line
+@one_line_errors
 def stats_cmd(directory: DirOption = None) -> None:
     """Counts by construct and paper totals for every stored set."""
     sets = load_sets(_store_dir(directory))
     if not sets:
-        raise _fail(f"no fingerprint sets in {_store_dir(directory)}")
+        raise fail(f"no fingerprint sets in {_store_dir(directory)}")
     for s in sets:
         papers = sum(f.num_papers for f in s.fingerprints)
         typer.echo(f"{s.name}: {s.count} queries, {papers:,} papers (sum of num_papers)")
@@ -169,7 +138,7 @@ def stats_cmd(directory: DirOption = None) -> None:
 
 
 @app.command("export")
-@_errors_are_one_line
+@one_line_errors
 def export_cmd(
     name: Annotated[
         str | None, typer.Option("--name", help="Set to export (required if several).")
@@ -181,9 +150,9 @@ def export_cmd(
     d = _store_dir(directory)
     sets = load_sets(d, [name] if name else None)
     if not sets:
-        raise _fail(f"no fingerprint sets in {d}")
+        raise fail(f"no fingerprint sets in {d}")
     if len(sets) > 1:
-        raise _fail(
+        raise fail(
             "several sets are stored (" + ", ".join(s.name for s in sets) + "); choose one "
             "with --name"
         )
@@ -197,7 +166,7 @@ def export_cmd(
 
 
 @app.command("match")
-@_errors_are_one_line
+@one_line_errors
 def match_cmd(
     file: Annotated[str, typer.Argument(help="Text file to scan, or - for stdin.")] = "-",
     as_json: Annotated[bool, typer.Option("--json", help="Print hits as JSON.")] = False,
@@ -210,14 +179,14 @@ def match_cmd(
     d = _store_dir(directory)
     sets = load_sets(d, name or None)
     if not sets:
-        raise _fail(f"no fingerprint sets in {d}; import one with 'fingerprints import FILE.csv'")
+        raise fail(f"no fingerprint sets in {d}; import one with 'fingerprints import FILE.csv'")
     if file == "-":
         text = sys.stdin.read()
     else:
         try:
             text = Path(file).read_text("utf-8")
         except UnicodeDecodeError:
-            raise _fail(f"{file} is not UTF-8 text; convert it first") from None
+            raise fail(f"{file} is not UTF-8 text; convert it first") from None
     hits = FingerprintMatcher(sets).scan(text)
     if as_json:
         doc = {"format": "unspin.fingerprint-hits/1", "hits": [h.to_json() for h in hits]}
@@ -246,7 +215,7 @@ def _spans_of(line_no: int, obj: Any) -> list[dict[str, Any]]:
 
 
 @app.command("propose")
-@_errors_are_one_line
+@one_line_errors
 def propose_cmd(
     scan_json: Annotated[
         Path, typer.Option("--scan-json", help="JSONL of analyses (each with 'spans').")

@@ -10,19 +10,15 @@ Mounted on the main command with :func:`register`; runs standalone as
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated
 
 import typer
 
+from unspin.cli.errors import one_line_errors
 from unspin.errors import UnspinError
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 index_app = typer.Typer(help="Build and inspect trace indexes of source documents.",
                         no_args_is_help=True, add_completion=False,
@@ -32,29 +28,13 @@ learn_app = typer.Typer(help="Learn substitutions from traced copies; review the
                         pretty_exceptions_enable=False)
 
 
-def _errors_are_one_line(func: Callable[P, R]) -> Callable[P, R]:
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except typer.Exit:
-            raise
-        except (UnspinError, ValueError) as exc:
-            typer.echo(f"unspin: error: {exc}", err=True)
-            raise typer.Exit(1) from None
-        except OSError as exc:
-            where = f" {exc.filename}" if exc.filename else ""
-            typer.echo(f"unspin: error: {exc.strerror or exc}{where}", err=True)
-            raise typer.Exit(1) from None
-
-    return wrapper
 
 
 # ------------------------------------------------------------------- index
 
 
 @index_app.command("build")
-@_errors_are_one_line
+@one_line_errors
 def index_build(
     inputs: Annotated[list[str], typer.Argument(
         help="JSONL (id, text, title, url, date), .txt/.html files or folders of them.")],
@@ -90,7 +70,7 @@ def index_build(
 
 
 @index_app.command("info")
-@_errors_are_one_line
+@one_line_errors
 def index_info_cmd(
     directory: Annotated[Path, typer.Argument(help="index directory.")],
 ) -> None:
@@ -161,7 +141,7 @@ def _render_rich(result: object, top: int) -> None:
     console.print(side)
 
 
-@_errors_are_one_line
+@one_line_errors
 def trace_cmd(
     index: Annotated[Path, typer.Option("--index", help="index directory.")],
     file: Annotated[str, typer.Argument(help="a text file, or - for standard input.")] = "-",
@@ -189,7 +169,7 @@ def trace_cmd(
 
 
 @learn_app.command("run")
-@_errors_are_one_line
+@one_line_errors
 def learn_run(
     inputs: Annotated[list[str], typer.Argument(
         help="spun texts: .txt/.html files, JSONL (text field) or folders.")],
@@ -212,7 +192,7 @@ def learn_run(
 
 
 @learn_app.command("apply-review")
-@_errors_are_one_line
+@one_line_errors
 def learn_apply_review(
     review: Annotated[Path, typer.Argument(help="reviewed CSV (decision = accept / reject).")],
     table: Annotated[Path, typer.Option("--table", help="learned table to update.")],

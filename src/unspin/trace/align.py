@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -46,14 +46,7 @@ class Substitution:
     source: str
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "spun_start": self.spun_start,
-            "spun_end": self.spun_end,
-            "source_start": self.source_start,
-            "source_end": self.source_end,
-            "spun": self.spun,
-            "source": self.source,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,14 +61,7 @@ class Passage:
     spun_words: int
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "spun_start": self.spun_start,
-            "spun_end": self.spun_end,
-            "source_start": self.source_start,
-            "source_end": self.source_end,
-            "matched_words": self.matched_words,
-            "spun_words": self.spun_words,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True, slots=True)
