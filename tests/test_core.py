@@ -56,16 +56,18 @@ def test_json_contract(newsroom_lm: str) -> None:
     assert text == out["restored_text"]
 
 
-def test_restoring_restored_text_changes_nothing_more() -> None:
-    once = unspin.restore(SPUN)
-    twice = unspin.restore(once)
+def test_restoring_restored_text_changes_nothing_more(newsroom_lm: str) -> None:
+    once = unspin.restore(SPUN, ngram_path=newsroom_lm)
+    assert once != SPUN  # the fixed point is only a test if the first pass did something
+    twice = unspin.restore(once, ngram_path=newsroom_lm)
     assert twice == once
 
 
-def test_verbs_agree() -> None:
-    a = unspin.check(SPUN)
-    restored, edits = unspin.restore_and_explain(SPUN)
-    assert restored == a.restored_text == unspin.restore(SPUN)
+def test_verbs_agree(newsroom_lm: str) -> None:
+    a = unspin.check(SPUN, ngram_path=newsroom_lm)
+    assert a.edits
+    restored, edits = unspin.restore_and_explain(SPUN, ngram_path=newsroom_lm)
+    assert restored == a.restored_text == unspin.restore(SPUN, ngram_path=newsroom_lm)
     assert edits == a.edits
 
 
@@ -101,11 +103,13 @@ def test_apply_edits_rejects_edits_for_another_text() -> None:
         unspin.apply_edits("hello world", [Edit(0, 5, "howdy", "hi", "test", 1.0)])
 
 
-def test_favor_precision_flags_no_more_than_default() -> None:
-    default = unspin.check(SPUN)
-    precise = unspin.check(SPUN, favor_precision=True)
-    recall = unspin.check(SPUN, favor_recall=True)
+def test_favor_precision_flags_no_more_than_default(newsroom_lm: str) -> None:
+    default = unspin.check(SPUN, ngram_path=newsroom_lm)
+    precise = unspin.check(SPUN, ngram_path=newsroom_lm, favor_precision=True)
+    recall = unspin.check(SPUN, ngram_path=newsroom_lm, favor_recall=True)
+    assert default.spans
     assert len(precise.spans) <= len(default.spans) <= len(recall.spans)
+    assert {s.start for s in precise.spans} <= {s.start for s in default.spans}
 
 
 @pytest.mark.slow
