@@ -116,6 +116,25 @@ class LearnedTable:
         return table
 
 
+def read_pairs_jsonl(text: str, name: str = "pairs") -> list[tuple[str, str]]:
+    """(spun, original) pairs from JSON lines with ``spun_text`` and ``original_text``."""
+    import json
+
+    rows: list[tuple[str, str]] = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            rows.append((str(obj["spun_text"]), str(obj["original_text"])))
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise FormatError(
+                f"{name}:{n}: each line must be a JSON object with spun_text and original_text "
+                f"({type(exc).__name__})"
+            ) from None
+    return rows
+
+
 def learn_from_pairs(pairs: Iterable[tuple[str, str]], source: str = "",
                      max_tokens: int = 4, when: str | None = None) -> LearnedTable:
     """Align each (spun, original) pair and count the substitutions found.

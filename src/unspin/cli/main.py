@@ -120,8 +120,8 @@ def learn(
     min_count: Annotated[int, typer.Option("--min-count", help="keep pairs seen this often.")] = 1,
 ) -> None:
     """Count substitutions into a learned table: from aligned pairs, or from traced copies."""
-    from unspin.candidates.learned import LearnedTable, learn_from_pairs
-    from unspin.errors import FormatError, InputError
+    from unspin.candidates.learned import LearnedTable, learn_from_pairs, read_pairs_jsonl
+    from unspin.errors import InputError
     from unspin.io.read import read_text
 
     if (pairs is None) == (from_trace is None):
@@ -142,18 +142,7 @@ def learn(
                    f"{len(result.table.pairs)} substitution pairs merged into {out}")
         return
     assert pairs is not None
-    rows: list[tuple[str, str]] = []
-    for n, line in enumerate(read_text(pairs).splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-            rows.append((str(obj["spun_text"]), str(obj["original_text"])))
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise FormatError(
-                f"{pairs}:{n}: each line must be a JSON object with spun_text and original_text "
-                f"({type(exc).__name__})"
-            ) from None
+    rows = read_pairs_jsonl(read_text(pairs), pairs)
     table = learn_from_pairs(rows, source=source or pairs)
     if accept:
         for p in table.pairs.values():
