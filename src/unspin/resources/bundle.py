@@ -92,6 +92,11 @@ def _bundle(cache_override: str | None, ngram_path: str | None, learned: tuple[s
     return Bundle(lm, gen, channel, calibration, name, common, span_model, matcher)
 
 
+def clear_cache() -> None:
+    """Forget loaded bundles (after rebuilding resources or refitting models)."""
+    _bundle.cache_clear()
+
+
 def get_bundle(config: Config) -> Bundle:
     return _bundle(config.cache_dir, config.ngram_path, tuple(config.learned_tables),
                    tuple(config.sources), config.max_candidates)
