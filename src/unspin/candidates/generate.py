@@ -28,6 +28,7 @@ from unspin.text import morph
 from unspin.text.tokenize import words as _words
 
 
+@lru_cache(maxsize=200_000)
 def lm_tokens(phrase: str) -> tuple[str, ...]:
     """The LM tokens of a phrase, tokenised exactly like input text."""
     return tuple(w for w in _words(phrase) if w[:1].isalnum())
@@ -47,6 +48,23 @@ class Proposal:
 
 
 _THESAURI = ("moby", "wordnet", "mythes")
+
+#: Thesaurus links per span in screen mode, whose budget is speed: the cut
+#: follows channel plus prior, so the frequent originals stay (candidate
+#: recall for both settings is in BENCHMARKS.md).
+SCREEN_LINKS = 16
+
+#: Common thesaurus neighbours two words need before an LM proposal relating
+#: them is kept: one or two shared words are chance among hundreds of links
+#: ("dying" and "official" share two), true spinner pairs share more
+#: ("assortment" and "number" share 19).
+MIN_SHARED = 3
+
+#: Weight of the original's context-free prior (its web unigram log-prob) when
+#: thesaurus links are cut to the best few, before the language model sees
+#: them in context. Without it the cut keeps rare, specific originals and drops
+#: the frequent words news spinners actually start from ("place" <- "time").
+PRIOR_WEIGHT = 0.5
 
 
 class CandidateGenerator:
@@ -78,8 +96,12 @@ class CandidateGenerator:
                     self.learned_prefixes.add(" ".join(parts[:k]))
         self.max_candidates = max_candidates
         #: Thesaurus links kept per span before inflection and LM pruning.
-        self.max_links = max(40, 4 * max_candidates)
+        self.max_links = 8 * max_candidates
         self.propose = lru_cache(maxsize=200_000)(self._propose)
+        #: Screen mode's proposals: the same sources, only the ``SCREEN_LINKS``
+        #: best thesaurus links by channel and prior (a separate cache).
+        self.propose_screen = lru_cache(maxsize=200_000)(
+            lambda span: self._propose(span, SCREEN_LINKS))
 
     # -- span enumeration helpers -------------------------------------------------
     def may_extend(self, phrase: str) -> bool:
@@ -96,8 +118,37 @@ class CandidateGenerator:
                     return True
         return False
 
+    def related(self, spun: str, candidate: str) -> tuple[float, tuple[str, ...]]:
+        """How closely the thesauri relate two words in two hops.
+
+        Spinners' private tables are mostly thesaurus entries chained or
+        merged ("number" -> "variety" -> "assortment"): an original that no
+        thesaurus links to the spun word directly is still a plausible
+        substitution when both are linked to many common words. Returns the
+        Jaccard overlap of their neighbourhoods (0.0 under ``MIN_SHARED``
+        common neighbours) and a few of the shared words, for the evidence.
+        Language-model proposals must pass this test (see decode/lattice.py).
+        """
+        if self.inverse is None:
+            return 0.0, ()
+        a = self._neighbours(spun)
+        b = self._neighbours(candidate)
+        common = a & b
+        if len(common) < MIN_SHARED:
+            return 0.0, ()
+        return len(common) / len(a | b), tuple(sorted(common)[:3])
+
+    @lru_cache(maxsize=100_000)  # noqa: B019 - one generator per bundle, lives with it
+    def _neighbours(self, word: str) -> frozenset[str]:
+        assert self.inverse is not None
+        out = {e.original for e in self.inverse.lookup(word)}
+        for lemma in morph.lemmas(word)[1:]:
+            out.update(e.original for e in self.inverse.lookup(lemma))
+        return frozenset(out)
+
     # -- proposals ---------------------------------------------------------------
-    def _propose(self, span: tuple[str, ...]) -> tuple[Proposal, ...]:
+    def _propose(self, span: tuple[str, ...], max_links: int | None = None
+                 ) -> tuple[Proposal, ...]:
         phrase = " ".join(span)
         found: dict[str, Proposal] = {}
 
@@ -125,9 +176,9 @@ class CandidateGenerator:
                     if n_src:
                         score = self.channel.thesaurus(entry.fanout, n_src, entry.reverse_only,
                                                        tag is not None)
-                        links.append((score, key, entry, tag))
+                        links.append((score + PRIOR_WEIGHT * entry.prior, key, entry, tag))
             links.sort(key=lambda t: -t[0])
-            for _, key, entry, tag in links[: self.max_links]:
+            for _, key, entry, tag in links[: max_links or self.max_links]:
                 p = self._from_thesaurus(key, entry, tag)
                 if p is not None:
                     keep(p)

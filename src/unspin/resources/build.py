@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from unspin.resources.cache import cache_dir, file_sha256, read_manifest, write_manifest
+from unspin.resources.inverse import LAYOUT as INVERSE_LAYOUT
 from unspin.resources.thesauri import THESAURI, source_path
 
 INVERSE_FILE = "inverse.marisa"
@@ -45,7 +46,7 @@ def build_all(override: str | None = None, force: bool = False) -> dict[str, Any
     if not force:
         try:
             manifest = read_manifest(directory)
-            if manifest.get("inputs") == inputs and all(
+            if manifest.get("inputs") == inputs and _layout_ok(manifest) and all(
                 (directory / f).is_file() for f in ALL_FILES
             ):
                 manifest["up_to_date"] = True
@@ -68,6 +69,7 @@ def build_all(override: str | None = None, force: bool = False) -> dict[str, Any
         "inputs": inputs,
         "files": {
             INVERSE_FILE: {"entries": counts["entries"], "keys": counts["keys"],
+                           "layout": INVERSE_LAYOUT,
                            "links": {k: counts[k] for k in THESAURI},
                            "seconds": round(t1 - t0, 1)},
             COMMON_FILE: {"words": len(common), "source": "lower-case WordNet lemmas"},
@@ -87,11 +89,29 @@ def status(override: str | None = None) -> dict[str, Any]:
     return {"directory": str(directory), "manifest": manifest, "sizes": sizes}
 
 
+def _layout_ok(manifest: dict[str, Any]) -> bool:
+    entry = manifest.get("files", {}).get(INVERSE_FILE, {})
+    return isinstance(entry, dict) and entry.get("layout") == INVERSE_LAYOUT
+
+
 def ensure_built(override: str | None = None) -> Path:
-    """Return the cache directory, building it on first use if it is missing."""
+    """Return the cache directory, building it on first use or when it is stale.
+
+    Stale means an index written by an older layout of this package (checked
+    from the manifest, cheaply); changed thesaurus files are reported by
+    ``unspin resources status`` and rebuilt by ``unspin resources build``.
+    """
     directory = cache_dir(override)
-    if not all((directory / f).is_file() for f in ALL_FILES):
+    present = all((directory / f).is_file() for f in ALL_FILES)
+    fresh = False
+    if present:
+        try:
+            fresh = _layout_ok(read_manifest(directory))
+        except Exception:
+            fresh = False
+    if not fresh:
         log = logging.getLogger("unspin")
-        log.warning("building resources into %s (first use; takes about a minute)", directory)
-        build_all(override)
+        why = "first use" if not present else "the index layout changed"
+        log.warning("building resources into %s (%s; takes about a minute)", directory, why)
+        build_all(override, force=present)
     return directory

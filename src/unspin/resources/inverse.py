@@ -9,7 +9,13 @@ synonyms picks any one of them rarely, which the channel model uses).
 
 Storage is a ``marisa_trie.BytesTrie`` (memory-mapped, shared between worker
 processes through the page cache, opens in milliseconds), never a pickle.
-Values are ``original \\x1f mask \\x1f fanout`` in UTF-8.
+Values are ``original \\x1f mask \\x1f fanout \\x1f prior`` in UTF-8, where
+``prior`` is the original's natural-log web unigram probability (Norvig's
+counts from ``wordsegment``; a phrase sums its words). The prior is the
+noisy channel's P(original) before context: "place" is listed under 90
+headwords, and the one a news spinner most likely started from is the
+frequent "time", not the rare "locus". Links are ranked by channel plus prior
+when the index is built and again when candidates are chosen.
 """
 
 from __future__ import annotations
@@ -24,6 +30,10 @@ from typing import Any
 from unspin.resources.thesauri import SOURCE_BITS, load_forward
 
 SEP = "\x1f"
+#: Prior of a word missing from the web unigram list (rarer than its rarest word).
+PRIOR_FLOOR = -22.0
+#: Bumped when the value layout or the ranking changes; ``ensure_built`` rebuilds.
+LAYOUT = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +44,8 @@ class InverseEntry:
     #: True when only a reverse link exists (the original is listed under the
     #: spun word, not the other way round).
     reverse_only: bool = False
+    #: Natural-log unigram probability of the original (see module docstring).
+    prior: float = PRIOR_FLOOR
 
 
 # Reverse links use the source's bit shifted left by REVERSE_SHIFT.
@@ -57,23 +69,59 @@ def _add(table: dict[str, dict[str, list[int]]], spun: str, orig: str, bit: int,
 
 
 #: Links kept per spun key, best first by :func:`_static_rank`. Common words
-#: have hundreds of inverse links; the tail (huge fan-out, reverse-only, one
-#: source) never survives the channel model, and keeping it costs every lookup.
-MAX_LINKS_PER_KEY = 64
+#: have hundreds of inverse links; the tail (rare originals with a huge
+#: fan-out, reverse-only, one source) never survives the noisy channel, and
+#: keeping it costs every lookup.
+MAX_LINKS_PER_KEY = 160
 
 
-def _static_rank(mask: int, fanout: int) -> float:
-    """Channel-model order of a link without its context (see decode/channel.py)."""
+def _static_rank(mask: int, fanout: int, prior: float) -> float:
+    """Noisy-channel order of a link without its context: channel plus prior.
+
+    The channel part mirrors decode/channel.py's defaults; the prior is
+    weighted like the generator's ``PRIOR_WEIGHT`` (candidates/generate.py).
+    """
     forward = mask & ((1 << REVERSE_SHIFT) - 1)
     both = forward | (mask >> REVERSE_SHIFT)
     n_sources = bin(both).count("1")
-    rank = -0.5 * math.log(max(1, fanout)) + 0.5 * (n_sources - 1)
+    rank = -0.5 * math.log(max(1, fanout)) + 0.5 * (n_sources - 1) + 0.5 * prior
     return rank - (1.0 if forward == 0 else 0.0)
+
+
+def web_unigram_logprob() -> dict[str, float]:
+    """Natural-log unigram probabilities from ``wordsegment``'s web counts."""
+    from unspin.lm.ngram import _wordsegment_dir
+
+    counts: dict[str, int] = {}
+    with (_wordsegment_dir() / "unigrams.txt").open(encoding="utf-8") as fh:
+        for line in fh:
+            w, _, c = line.rstrip("\n").partition("\t")
+            if w and c:
+                counts[w] = counts.get(w, 0) + int(c)
+    log_total = math.log(sum(counts.values()))
+    return {w: math.log(c) - log_total for w, c in counts.items()}
+
+
+def phrase_prior(phrase: str, unigram: dict[str, float]) -> float:
+    """A phrase's prior: the sum of its words' (an independence floor)."""
+    total = 0.0
+    for w in phrase.replace("-", " ").split():
+        total += unigram.get(w.strip(".'\""), PRIOR_FLOOR)
+    return max(total, 3 * PRIOR_FLOOR)
 
 
 def build_inverse(out_path: Path, sources: Iterable[str] = tuple(SOURCE_BITS)) -> dict[str, int]:
     """Build the trie from the installed thesauri; returns counts per source."""
     import marisa_trie
+
+    unigram = web_unigram_logprob()
+    priors: dict[str, float] = {}
+
+    def prior_of(orig: str) -> float:
+        got = priors.get(orig)
+        if got is None:
+            got = priors[orig] = round(phrase_prior(orig, unigram), 2)
+        return got
 
     table: dict[str, dict[str, list[int]]] = {}
     counts: dict[str, int] = {}
@@ -95,10 +143,11 @@ def build_inverse(out_path: Path, sources: Iterable[str] = tuple(SOURCE_BITS)) -
     keys: list[str] = []
     values: list[bytes] = []
     for spun, originals in table.items():
-        ranked = sorted(originals.items(), key=lambda kv: -_static_rank(kv[1][0], kv[1][1]))
+        ranked = sorted(originals.items(),
+                        key=lambda kv: -_static_rank(kv[1][0], kv[1][1], prior_of(kv[0])))
         for orig, (mask, fan) in ranked[:MAX_LINKS_PER_KEY]:
             keys.append(spun)
-            values.append(f"{orig}{SEP}{mask}{SEP}{fan}".encode())
+            values.append(f"{orig}{SEP}{mask}{SEP}{fan}{SEP}{prior_of(orig)}".encode())
     trie = marisa_trie.BytesTrie(zip(keys, values, strict=True))
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_suffix(".tmp")
@@ -137,10 +186,10 @@ class InverseIndex:
             return ()
         out = []
         for raw in self._trie[spun]:
-            orig, mask, fan = raw.decode().split(SEP)
+            orig, mask, fan, prior = raw.decode().split(SEP)
             m = int(mask)
             forward = m & ((1 << REVERSE_SHIFT) - 1)
-            out.append(InverseEntry(orig, _mask_names(m), int(fan), forward == 0))
+            out.append(InverseEntry(orig, _mask_names(m), int(fan), forward == 0, float(prior)))
         return tuple(out)
 
     def has_prefix(self, prefix: str) -> bool:
