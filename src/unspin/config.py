@@ -34,7 +34,7 @@ class Config:
     ngram_path: str | None = None
 
     #: Candidate sources, by registry name (see ``unspin.candidates.SOURCES``).
-    sources: tuple[str, ...] = ("moby", "wordnet", "mythes", "learned", "fingerprints")
+    sources: tuple[str, ...] = ("moby", "wordnet", "mythes", "learned", "fingerprints", "lm")
 
     #: Learned substitution tables (from ``unspin learn``) to use besides the
     #: one in the resource cache.

@@ -7,10 +7,14 @@ synonyms the original has) stands in for it: choosing among many synonyms
 makes any one of them less likely, with an exponent ``beta`` fitted on data
 because real spinners prefer a few favourites over a uniform pick.
 
-Parameters are not hand-set per word: they are global numbers estimated by
-``bench/fit_channel.py`` on synthetic spins of the training split and stored
-in ``unspin/data/channel.json`` with the command that fitted them. They are
-statistics of the *spinning process*, not of any corpus's text.
+Parameters are not set per word: they are a handful of global numbers that
+describe the *spinning process*, not any corpus's text. The defaults below
+are used unless ``unspin/data/channel.json`` ships fitted values (it does not
+yet). What turns channel scores into decisions is fitted on data: the span
+and document models (``bench/fit_model.py``) weigh ``pick`` and the other
+channel features against the language model, so a miscalibrated constant
+here is corrected downstream. ``p_unlinked`` is read off the candidate-recall
+table of ``python bench/run.py --section candidates``.
 """
 
 from __future__ import annotations
@@ -41,6 +45,11 @@ class ChannelModel:
     learned_k: float = 1.0
     #: Fingerprint links are curated: log P = fingerprint_bonus.
     fingerprint_bonus: float = 0.0
+    #: Share of substitutions whose spun side no thesaurus links to anything:
+    #: about 0.2 for simulator profile c, whose phrase table is outside every
+    #: thesaurus (0.199 in ``bench/run.py --section candidates``; 0.18 on the
+    #: smaller sample this value was first read from).
+    p_unlinked: float = 0.18
     #: Provenance of the numbers above (the fitting command and data).
     provenance: str = "defaults"
 
@@ -61,6 +70,16 @@ class ChannelModel:
 
     def fingerprint(self) -> float:
         return self.fingerprint_bonus
+
+    def lm_fill(self, similarity: float) -> float:
+        """An LM proposal: an unlinked substitution between related words.
+
+        P(spun | original) = P(unlinked) x the Jaccard overlap of the two
+        words' thesaurus neighbourhoods (``CandidateGenerator.related``): the
+        more of its neighbours a spinner's table could have chained through,
+        the likelier the pick.
+        """
+        return math.log(self.p_unlinked) + math.log(max(1e-6, similarity))
 
     def spin_rate(self, expected_subs: float, spinnable: int) -> float:
         """Posterior-mean spin rate of one document under a Beta prior.

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from unspin.candidates.generate import CandidateGenerator, Proposal
+from unspin.candidates.lmfill import FillIndex
 from unspin.decode.channel import ChannelModel
 from unspin.lm.ngram import NgramLM
 from unspin.text import morph
@@ -81,9 +82,12 @@ class _Hyp:
 
 class SentenceDecoder:
     def __init__(self, lm: NgramLM, gen: CandidateGenerator, channel: ChannelModel,
-                 channel_weight: float, beam: int, max_span: int, max_candidates: int) -> None:
+                 channel_weight: float, beam: int, max_span: int, max_candidates: int,
+                 fill: FillIndex | None = None, screen: bool = False) -> None:
         self.lm = lm
         self.gen = gen
+        self.fill = fill
+        self.propose = gen.propose_screen if screen else gen.propose
         self.channel = channel
         self.cw = channel_weight
         self.beam = beam
@@ -160,16 +164,39 @@ class SentenceDecoder:
                         break
                     phrase.append(words[j])
                     j += 1
-                    for p in self.gen.propose(tuple(phrase)):
+                    for p in self.propose(tuple(phrase)):
                         subs.append((0.0, Edge(i, j, p.words, self.log_sub + p.channel, p)))
                     if j - i < self.max_span and not self.gen.may_extend(" ".join(phrase)):
                         break
+                if self.fill is not None:
+                    subs.extend(self._fills(words, i, {e.words for _, e in subs if e.j == i + 1}))
             keep_cost = self.log_keep if subs else 0.0
             keep = Edge(i, i + 1, (words[i],), keep_cost, None)
             if subs:
                 subs = self._prune(words, i, subs, keep)
             edges[i] = [keep, *(e for _, e in subs)]
         return edges
+
+    def _fills(self, words: Sequence[str], i: int, have: set[tuple[str, ...]]
+               ) -> list[tuple[float, Edge]]:
+        """Language-model proposals for the single word at ``i`` (see candidates/lmfill.py)."""
+        assert self.fill is not None
+        left = words[i - 1] if i > 0 else "<s>"
+        right = words[i + 1] if i + 1 < len(words) else "</s>"
+        out: list[tuple[float, Edge]] = []
+        for w, table in self.fill.fill(left, words[i], right):
+            if (w,) in have:
+                continue
+            similarity, via = self.gen.related(words[i], w)
+            if not similarity:
+                continue
+            channel = self.channel.lm_fill(similarity)
+            p = Proposal(w, (w,), ("lm",), channel,
+                         f"lm: '{w}' fits '{left} _ {right}' (bigram score {table:.1f} nats); "
+                         f"no thesaurus links it to '{words[i]}', but both are linked to "
+                         f"{', '.join(repr(v) for v in via)} (overlap {similarity:.3f})")
+            out.append((0.0, Edge(i, i + 1, (w,), self.log_sub + channel, p)))
+        return out
 
     def rebase(self, edges: list[list[Edge]]) -> list[list[Edge]]:
         """The same lattice with channel costs at the decoder's current rate."""

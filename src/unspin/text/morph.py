@@ -73,6 +73,19 @@ def tags(word: str) -> tuple[tuple[str, str], ...]:
 
 
 @lru_cache(maxsize=200_000)
+def word_tags(word: str) -> frozenset[str]:
+    """Every Penn tag ``word`` can carry, base forms included ("number": NN, VB, VBP)."""
+    if not word.isalpha() or len(word) < 3:
+        return frozenset()
+    out: set[str] = set()
+    for lemma in lemmas(word):
+        for tag, forms in _inflections(lemma).items():
+            if word in forms:
+                out.add(tag)
+    return frozenset(out)
+
+
+@lru_cache(maxsize=200_000)
 def _inflections(lemma: str) -> dict[str, tuple[str, ...]]:
     result: dict[str, tuple[str, ...]] = _lemminflect().getAllInflections(lemma)
     return result

@@ -1,0 +1,116 @@
+"""Where candidates come from: prior-ranked thesaurus links and LM gap fills."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import unspin
+from unspin.candidates.lmfill import FillIndex, build_fill_index
+from unspin.config import Config
+from unspin.decode.channel import ChannelModel
+from unspin.resources.bundle import get_bundle
+from unspin.resources.inverse import PRIOR_FLOOR, phrase_prior
+
+
+def test_inverse_links_carry_the_originals_prior() -> None:
+    inverse = get_bundle(Config()).generator.inverse
+    assert inverse is not None
+    entries = {e.original: e for e in inverse.lookup("place")}
+    # "time" is one of the frequent originals a news spinner turns into "place";
+    # ranking links by fan-out alone dropped it (candidate recall, BENCHMARKS.md).
+    assert "time" in entries
+    assert entries["time"].prior > PRIOR_FLOOR
+    rare = [e for e in entries.values() if e.prior < entries["time"].prior - 5]
+    assert rare, "the index must keep priors that tell frequent from rare originals"
+
+
+def test_phrase_prior_sums_words_and_floors_unknowns() -> None:
+    uni = {"so": -5.0, "far": -7.0}
+    assert phrase_prior("so far", uni) == -12.0
+    assert phrase_prior("qqzz", uni) == PRIOR_FLOOR
+
+
+def test_frequent_original_is_proposed_for_a_common_spun_word() -> None:
+    gen = get_bundle(Config()).generator
+    texts = [p.text for p in gen.propose(("place",))]
+    assert "time" in texts
+
+
+ARPA = """\\data\\
+ngram 1=9
+ngram 2=8
+
+\\1-grams:
+-99\t<s>\t0
+-1.0\t</s>
+-1.0\tthe\t-0.3
+-1.5\tnumber\t-0.3
+-1.5\tassortment\t-0.3
+-1.5\tof\t-0.3
+-1.5\tcases\t-0.3
+-2.0\trapidly
+-2.0\tbank\t-0.3
+
+\\2-grams:
+-0.3\tthe number
+-1.5\tthe bank
+-2.5\tthe assortment
+-0.2\tnumber of
+-0.9\tbank of
+-0.4\tof cases
+-1.0\tthe rapidly
+-0.5\trapidly of
+
+\\end\\
+"""
+
+
+@pytest.fixture()
+def fill(tmp_path: Path) -> FillIndex:
+    arpa = tmp_path / "tiny.arpa"
+    arpa.write_text(ARPA, encoding="utf-8")
+    out = tmp_path / "fill.marisa"
+    assert build_fill_index(arpa, out) > 0
+    return FillIndex(out)
+
+
+def test_fill_ranks_words_that_fit_both_neighbours(fill: FillIndex) -> None:
+    got = [w for w, _ in fill.fill("the", "assortment", "of")]
+    assert got[0] == "number"
+    assert "bank" in got
+    assert "assortment" not in got, "the spun word itself is never a proposal"
+
+
+def test_fill_keeps_the_spun_words_part_of_speech(fill: FillIndex) -> None:
+    # "rapidly" fits the bigrams but is an adverb; "assortment" is a noun
+    assert "rapidly" not in [w for w, _ in fill.fill("the", "assortment", "of")]
+    assert fill.fill("the", "of", "cases") == (), "function words are not filled"
+
+
+def test_lm_channel_grows_with_thesaurus_relatedness() -> None:
+    ch = ChannelModel()
+    assert ch.lm_fill(0.01) < ch.lm_fill(0.1) < ch.lm_fill(1.0) < 0.0
+
+
+def test_two_hop_relatedness_keeps_spinner_pairs_and_drops_chance() -> None:
+    gen = get_bundle(Config()).generator
+    sim, via = gen.related("assortment", "number")
+    assert sim > 0.0 and len(via) >= 1
+    assert gen.related("dying", "official")[0] == 0.0
+
+
+def test_lm_proposals_reach_the_output_with_their_source(shared_data: Path) -> None:
+    from unspin.evaluation.harness import ensure_ngram
+
+    text = ("The assortment of Covid-19 cases climbed to 2,902 on Saturday while the "
+            "dying toll rose to 68, the ministry stated.")
+    a = unspin.check(text, ngram_path=str(ensure_ngram()), flag_threshold=0.001)
+    sources = {s for span in a.spans for c in span.candidates for s in c.sources}
+    assert "lm" in sources
+    lm_cands = [c for span in a.spans for c in span.candidates if c.sources == ("lm",)]
+    assert all(c.text.strip() for c in lm_cands)
+    screen = unspin.check(text, ngram_path=str(ensure_ngram()), flag_threshold=0.001,
+                          mode="screen")
+    assert all("lm" not in c.sources for s in screen.spans for c in s.candidates)
