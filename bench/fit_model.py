@@ -1,6 +1,6 @@
 """Fit the span model and the document calibration; write them into the package.
 
-    python bench/fit_model.py [--docs 150] [--kinds default,kn3]
+    python bench/fit_model.py [--docs 150] [--kinds default,kn3] [--modes full,screen]
 
 Data: stories of the DEV split (never test; the n-gram model and learned
 table come from TRAIN, and fitting on their own training text would leak),
@@ -34,7 +34,7 @@ from typing import Any
 import unspin
 from unspin.core import analyze
 from unspin.decode.score import DOC_FEATURES
-from unspin.decode.spanmodel import FEATURES, fit_logistic
+from unspin.decode.spanmodel import FEATURES, fit_logistic, model_key
 from unspin.evaluation.datasets import dataset_hash, load_split
 from unspin.evaluation.harness import (
     ensure_learned_table,
@@ -89,6 +89,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--docs", type=int, default=150, help="stories per profile (and clean)")
     ap.add_argument("--kinds", default="default,kn3")
+    ap.add_argument("--modes", default="full,screen")
     args = ap.parse_args()
     t0 = time.time()
     # The benchmark n-gram model and learned table are built from the TRAIN
@@ -119,15 +120,17 @@ def main() -> int:
         calib_out["models"].update(json.loads(old_cal.read_text()).get("models", {}))
     from unspin.resources import bundle as bundle_mod
 
-    for kind in args.kinds.split(","):
+    jobs = [(k, m) for k in args.kinds.split(",") for m in args.modes.split(",")]
+    for kind, mode in jobs:
+        key = model_key(kind, mode)
         ngram = None if kind == "default" else str(ensure_ngram())
-        config = unspin.Config(ngram_path=ngram, learned_tables=(str(learned_path),))
+        config = unspin.Config(ngram_path=ngram, learned_tables=(str(learned_path),), mode=mode)
         bundle_mod.clear_cache()  # the fitted models are read when a bundle loads
         rows, labels = collect(config, items)
         prov = (f"{cmd}; {len(rows)} decisions ({sum(labels)} positive) in {len(items)} spun "
                 f"dev stories (profiles {','.join(TRAIN_PROFILES)}); data {data_hash}")
         model = fit_logistic(rows, labels, l2=1.0, provenance=prov)
-        span_out["models"][kind] = model.to_json()
+        span_out["models"][key] = model.to_json()
         spun_texts = [it.spun for it in calib_items]
         clean_texts = [d.text for d in clean_calib]
         spun_texts += [excerpt(t, n) for n, t in enumerate(spun_texts)]
@@ -138,10 +141,10 @@ def main() -> int:
                            l2=1.0, names=DOC_FEATURES,
                            provenance=f"{cmd}; {len(spun_rows)} spun + {len(clean_rows)} "
                                       f"clean dev stories; data {data_hash}")
-        calib_out["models"][kind] = doc.to_json()
+        calib_out["models"][key] = doc.to_json()
         (DATA / "span_model.json").write_text(json.dumps(span_out, indent=1, sort_keys=True))
         (DATA / "calibration.json").write_text(json.dumps(calib_out, indent=1, sort_keys=True))
-        print(f"{kind}: {len(rows)} decisions, {sum(labels)} positive; "
+        print(f"{key}: {len(rows)} decisions, {sum(labels)} positive; "
               f"{time.time() - t0:.0f}s", flush=True)
         for name in FEATURES:
             print(f"   span {name:18s} {model.weights[name]:+.3f}")

@@ -9,6 +9,7 @@ calibrated document score.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -70,8 +71,13 @@ def validate_text(text: object, max_chars: int) -> str:
 
 
 def _decoder(bundle: Bundle, config: Config) -> SentenceDecoder:
+    # LM proposals are a full-mode source: screen mode is the fast first pass,
+    # and a gap filler at every surprising word would cost it both speed and
+    # precision (measured in BENCHMARKS.md).
+    fill = bundle.fill if config.mode == "full" else None
     return SentenceDecoder(bundle.lm, bundle.generator, bundle.channel, config.channel_weight,
-                           config.beam, config.max_span_tokens, config.max_candidates)
+                           config.beam, config.max_span_tokens, config.max_candidates, fill,
+                           screen=config.mode == "screen")
 
 
 def _decision_features(d: Decision, toks: Sequence[Token], lps: Sequence[float],
@@ -82,6 +88,10 @@ def _decision_features(d: Decision, toks: Sequence[Token], lps: Sequence[float],
     best = next(a for a in d.alternatives if a.edge is d.chosen)
     spun_words = [t.norm for t in toks[d.i : d.j]]
     uni = bundle.lm.unigram_logprob
+    subs = sorted((a.posterior for a in d.alternatives if a.edge.proposal is not None),
+                  reverse=True)
+    inverse = bundle.generator.inverse
+    fanin = len(inverse.lookup(" ".join(spun_words))) if inverse is not None else 0
     return {
         "nc_logit": clip_logit(d.p_changed),
         "lm_gain": best.lm - keep.lm,
@@ -94,9 +104,14 @@ def _decision_features(d: Decision, toks: Sequence[Token], lps: Sequence[float],
         "inflected": float(p.inflected),
         "learned": float("learned" in p.sources),
         "fingerprint": float("fingerprints" in p.sources),
+        "lm_only": float(p.sources == ("lm",)),
         "capitalised": float(toks[d.i].text[:1].isupper()),
         "span_len": float(d.j - d.i),
         "cand_len": float(len(p.words)),
+        "next_ctx_lp": lps[d.j] if d.j < len(lps) else 0.0,
+        "alt_margin": subs[0] - (subs[1] if len(subs) > 1 else 0.0),
+        "spun_fanin": math.log1p(fanin),
+        "n_alts": math.log1p(len(subs)),
         **doc,
     }
 
@@ -178,24 +193,34 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None) -> A
         work = [(toks, words, lps, decoder.rebase(edges))
                 for toks, words, lps, edges in work]
         decisions = [decoder.decode(words, edges) for _, words, _, edges in work]
+    doc = {"doc_surprise": n_surprising / max(1, n_words), "doc_rate": rate}
     if config.scorer == "neural" and not screen:
-        from unspin.decode.rescore import rescore
+        from unspin.decode.rescore import RESCORE_MIN, rescore
         from unspin.lm.neural import get_neural_lm
 
+        # The neural model costs ~0.1 s per candidate sentence on 2 cores, so
+        # it sees only the decisions the n-gram span model could report.
+        model = bundle.span_models[config.mode]
+        chosen = {(si, di) for si, ((toks, _, lps, _), ds) in enumerate(zip(work, decisions,
+                                                                           strict=True))
+                  for di, d in enumerate(ds)
+                  if model.probability(_decision_features(d, toks, lps, bundle, doc))
+                  >= RESCORE_MIN}
         decisions = rescore(text, [(toks, ds) for (toks, *_), ds in zip(work, decisions,
                                                                            strict=True)],
-                            get_neural_lm(), config.channel_weight)
-    doc = {"doc_surprise": n_surprising / max(1, n_words), "doc_rate": rate}
+                            get_neural_lm(), config.channel_weight,
+                            (bundle.channel, bundle.generator) if "lm" in config.sources
+                            else None, chosen)
     features = document_features(n_words, [d.p_changed for ds in decisions for d in ds])
     features.update(doc)
     features["spin_rate"] = rate
     # P(document spun), then each span's P(substituted | spun document).
-    score = bundle.calibration.probability(features)
+    score = bundle.calibrations[config.mode].probability(features)
     spans: list[Span] = []
     for (toks, _, lps, _), ds in zip(work, decisions, strict=True):
         for d in ds:
             feats = _decision_features(d, toks, lps, bundle, doc)
-            prob = score * bundle.span_model.probability(feats)
+            prob = score * bundle.span_models[config.mode].probability(feats)
             if collect is not None:
                 assert d.chosen.proposal is not None
                 collect.append((toks[d.i].start, toks[d.j - 1].end, d.chosen.proposal.text,

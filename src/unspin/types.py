@@ -123,7 +123,9 @@ class Analysis:
     """Everything unspin concluded about one text."""
 
     text: str
+    #: Calibrated probability that the text is spun (the document model).
     score: float
+    #: ``score >= Config.doc_threshold``.
     spun: bool
     restored_text: str
     spans: tuple[Span, ...]

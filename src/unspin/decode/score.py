@@ -54,13 +54,15 @@ def untrained_calibration() -> LogisticModel:
                          "untrained: estimated spin rate only")
 
 
-def default_calibration(kind: str = "default") -> LogisticModel:
-    """The fitted document model for a kind of LM ("default" or "kn3")."""
+def default_calibration(kind: str = "default", fallback: str | None = None) -> LogisticModel:
+    """The fitted document model for a model key ("default", "kn3", "kn3/screen"...),
+    else for ``fallback``."""
     try:
         raw = resources.files("unspin.data").joinpath("calibration.json").read_text("utf-8")
     except (FileNotFoundError, ModuleNotFoundError):
         return untrained_calibration()
-    data = json.loads(raw).get("models", {}).get(kind)
+    models = json.loads(raw).get("models", {})
+    data = models.get(kind) or (models.get(fallback) if fallback else None)
     if not data or "weights" not in data:
         return untrained_calibration()
     return LogisticModel.from_json(data)

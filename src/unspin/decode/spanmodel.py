@@ -40,9 +40,14 @@ FEATURES = (
     "inflected",  # found through a lemma
     "learned",  # proposed by a learned table
     "fingerprint",  # proposed by a fingerprint list
+    "lm_only",  # proposed only by the language model (no thesaurus link)
     "capitalised",  # spun span starts with a capital
     "span_len",  # spun tokens
     "cand_len",  # candidate tokens
+    "next_ctx_lp",  # log-prob of the word after the span in the spun context ("dying toll")
+    "alt_margin",  # posterior of the best candidate minus the runner-up's
+    "spun_fanin",  # log(1 + originals the thesauri link to the spun text)
+    "n_alts",  # log(1 + candidates that competed)
     "doc_surprise",  # share of the document's words that surprise the LM
     "doc_rate",  # estimated spin rate of the document
 )
@@ -112,6 +117,15 @@ def fit_logistic(rows: Sequence[dict[str, float]], labels: Sequence[int], l2: fl
     return LogisticModel({n: float(v) for n, v in zip(names, w[1:], strict=True)}, float(w[0]),
                      {n: float(v) for n, v in zip(names, means, strict=True)},
                      {n: float(v) for n, v in zip(names, scales, strict=True)}, provenance)
+
+
+#: Decoding modes with their own fitted models.
+MODES = ("full", "screen")
+
+
+def model_key(kind: str, mode: str) -> str:
+    """Key of a fitted model: the LM kind, plus "/screen" for screen mode."""
+    return kind if mode == "full" else f"{kind}/{mode}"
 
 
 def load_span_models() -> dict[str, LogisticModel]:

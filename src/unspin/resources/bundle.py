@@ -16,10 +16,11 @@ from typing import Any
 
 from unspin.candidates.generate import CandidateGenerator
 from unspin.candidates.learned import LearnedTable
+from unspin.candidates.lmfill import FillIndex, load_fill_index
 from unspin.config import Config
 from unspin.decode.channel import ChannelModel, default_channel
 from unspin.decode.score import default_calibration
-from unspin.decode.spanmodel import LogisticModel, load_span_models
+from unspin.decode.spanmodel import MODES, LogisticModel, load_span_models, model_key
 from unspin.lm.ngram import NgramLM, load_ngram
 from unspin.resources.build import COMMON_FILE, DEFAULT_NGRAM_FILE, INVERSE_FILE, ensure_built
 from unspin.resources.inverse import InverseIndex
@@ -34,12 +35,17 @@ class Bundle:
     lm: NgramLM
     generator: CandidateGenerator
     channel: ChannelModel
-    calibration: LogisticModel
+    #: Document model per decoding mode ("full", "screen").
+    calibrations: dict[str, LogisticModel]
     lm_name: str
     common: Any
-    span_model: LogisticModel
+    #: Span model per decoding mode: screen decides locally, so its decisions
+    #: have their own feature distribution and get their own fit.
+    span_models: dict[str, LogisticModel]
     #: Compiled fingerprint matcher (None when no list is imported).
     matcher: Any = None
+    #: Gap-filling index of the n-gram model (None without the "lm" source).
+    fill: FillIndex | None = None
 
     def is_common(self, word: str) -> bool:
         return word in self.common
@@ -87,9 +93,13 @@ def _bundle(cache_override: str | None, ngram_path: str | None, learned: tuple[s
     common = marisa_trie.Trie()
     common.mmap(str(cache / COMMON_FILE))
     kind = "default" if ngram_path is None else "kn3"
-    span_model = load_span_models().get(kind, LogisticModel())
-    calibration = default_calibration(kind)
-    return Bundle(lm, gen, channel, calibration, name, common, span_model, matcher)
+    fitted = load_span_models()
+    span_models = {mode: fitted.get(model_key(kind, mode), fitted.get(kind, LogisticModel()))
+                   for mode in MODES}
+    calibrations = {mode: default_calibration(model_key(kind, mode), fallback=kind)
+                    for mode in MODES}
+    fill = load_fill_index(lm_path, str(cache)) if "lm" in sources else None
+    return Bundle(lm, gen, channel, calibrations, name, common, span_models, matcher, fill)
 
 
 def clear_cache() -> None:
