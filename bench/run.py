@@ -25,7 +25,10 @@ from unspin.evaluation.baselines import ListMatcher, RarityHeuristic, identity, 
 from unspin.evaluation.datasets import fingerprints_csv, load_real_pairs, load_split
 from unspin.types import Analysis
 
-SECTIONS = ("detection", "restoration", "cross", "real", "fingerprints", "speed", "scaling")
+SECTIONS = ("candidates", "detection", "restoration", "neural", "cross", "real", "fingerprints",
+            "speed", "scaling")
+#: The accurate tier costs seconds per story on 2 cores: it gets its own, smaller sample.
+NEURAL = "unspin full + neural"
 SEED = 7
 
 
@@ -93,6 +96,36 @@ def main(argv: list[str] | None = None) -> int:
         spun[p] = H.spin_docs(docs, p, SEED)
     clean = H.sample_docs(test, n_clean, SEED + 99, max_words=400, exclude=used)
 
+    if "candidates" in todo:
+        # The ceiling of restoration: is the original among the candidates the
+        # sources propose for the gold spun span (context-free, before the LM)?
+        from unspin.candidates.generate import lm_tokens
+        from unspin.config import Config
+        from unspin.resources.bundle import get_bundle
+
+        gen = get_bundle(Config(ngram_path=ngram)).generator
+        rows = []
+        real_items = [H.from_real(p) for p in load_real_pairs()]
+        for label, items in [*((p, spun[p]) for p in H.PROFILE_NAMES), ("real", real_items)]:
+            n = hit = none = hit_screen = 0
+            for it in items:
+                for (ss, se), (os_, oe) in zip(it.gold_spun, it.gold_orig, strict=True):
+                    sp = lm_tokens(it.spun[ss:se].lower())
+                    og = " ".join(lm_tokens(it.original[os_:oe].lower()))
+                    if not sp or not og:
+                        continue
+                    n += 1
+                    props = gen.propose(sp)
+                    none += not props
+                    hit += any(p.text == og for p in props)
+                    hit_screen += any(p.text == og for p in gen.propose_screen(sp))
+            rows.append([label, str(n), f"{hit / max(1, n):.3f}",
+                         f"{hit_screen / max(1, n):.3f}", f"{none / max(1, n):.3f}"])
+        rep.table("candidates", "Candidate recall: the gold original among the thesaurus, "
+                  "learned and fingerprint proposals (no LM proposals; context-free)",
+                  ["profile", "substitutions", "candidate recall (full)",
+                   "candidate recall (screen)", "no proposal at all"], rows)
+
     if "detection" in todo:
         rows = []
         mixed = [it for p in H.PROFILE_NAMES for it in spun[p]]
@@ -117,6 +150,36 @@ def main(argv: list[str] | None = None) -> int:
         rep.table("restoration", "Span detection and restoration by spinner profile",
                   ["profile", "system", "span P", "span R", "span F1 [95% CI]", "token F1",
                    "restoration EM [95% CI]", "false-change rate"], rows)
+
+    if "neural" in todo:
+        # The same stories for both rows: the first docs of each profile's
+        # sample, and of the clean sample, so the rows compare like for like.
+        k = 4 if args.quick else 12
+        both = {"unspin full": rs["unspin full"],
+                NEURAL: H.core_restorer(mode="full", ngram_path=ngram, scorer="neural")}
+        sub = {p: spun[p][:k] for p in H.PROFILE_NAMES}
+        real_items = [H.from_real(p) for p in load_real_pairs()]
+        rows = []
+        for name, r in both.items():
+            r(real_items[0].spun)  # load the models before timing
+            t = time.perf_counter()
+            d = H.evaluate_detection(r, [it for p in H.PROFILE_NAMES for it in sub[p]],
+                                     clean[: 2 * k])
+            per = [H.evaluate_restoration(r, sub[p]) for p in H.PROFILE_NAMES]
+            real = H.evaluate_restoration(r, real_items)
+            sec = time.perf_counter() - t
+            n_words = sum(x.words for x in per) + real.words + sum(
+                len(c.text.split()) for c in clean[: 2 * k])
+            rows.append([name, f"{d.auroc:.3f}", f"{d.false_edits_per_1000:.1f}",
+                         " / ".join(f"{x.span.f1:.3f}" for x in per),
+                         " / ".join(f"{x.restoration_exact:.3f}" for x in per),
+                         f"{real.span.f1:.3f}", f"{real.restoration_exact:.3f}",
+                         f"{sec / max(1, n_words) * 600:.2f} s"])
+        rep.table("neural", f"Accurate tier side by side ({k} stories per profile, {2 * k} "
+                  "clean, the 3 real pairs; seconds per 600 words over everything)",
+                  ["system", "AUROC", "false edits / 1k (clean)", "span F1 a / b / c / d",
+                   "restoration EM a / b / c / d", "real span F1", "real restoration EM",
+                   "time per 600 words"], rows)
 
     if "cross" in todo:
         rows = []
@@ -177,10 +240,12 @@ def main(argv: list[str] | None = None) -> int:
         stories = [" ".join(t.split()[:600]) for t in texts if len(t.split()) >= 300][:5]
         stories = stories or texts[:3]
         per_story: dict[str, float] = {}
-        for name in ("list matcher (PPS)", "unspin full"):
+        timed = {**rs, NEURAL: H.core_restorer(mode="full", ngram_path=ngram, scorer="neural")}
+        for name in ("list matcher (PPS)", "unspin full", NEURAL):
+            timed[name](stories[0])  # load the models before timing
             t = time.perf_counter()
             for s in stories:
-                rs[name](s)
+                timed[name](s)
             per_story[name] = (time.perf_counter() - t) / len(stories)
         for name, sec in per_story.items():
             ratio = sec / per_story["list matcher (PPS)"]

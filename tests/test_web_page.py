@@ -184,7 +184,10 @@ def test_upload_and_error_messages(server: LocalServer, browser_context: Any,
     good = tmp_path / "story.txt"
     good.write_text(DEMO_TEXTS[0], encoding="utf-8")
     page.set_input_files("#file", str(good))
-    page.wait_for_function("document.getElementById('text').value.length > 0")
+    # the page's CSP forbids eval, so no string predicates: poll with a locator
+    from playwright.sync_api import expect
+
+    expect(page.locator("#text")).to_have_value(DEMO_TEXTS[0])
     assert page.input_value("#text") == DEMO_TEXTS[0]
     bad = tmp_path / "latin1.txt"
     bad.write_bytes("café".encode("latin-1"))
