@@ -112,8 +112,8 @@ def main() -> None:
               f"| {per_core:.3f} | {speed} | "
               f"{f'{float(session):.1f}' if session is not None else '-'} | "  # type: ignore[arg-type]
               f"{'n/a' if r['engine'] == 'spark' else f'{float(rss):.0f}'} |")  # type: ignore[arg-type]
-    print("\nWall time includes loading resources in each worker (with spaCy installed,"
-          " lemminflect imports spaCy and torch: ~9 s per process). Spark wall MB/s excludes"
+    print("\nWall time includes loading resources in each worker (about a second each)."
+          " Spark wall MB/s excludes"
           " session start-up (its own column); Spark's Python workers are children of the JVM,"
           " so their RSS is not measured here.")
 

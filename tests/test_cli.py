@@ -156,3 +156,23 @@ def test_lm_build_reads_any_corpus_and_reports_bad_records(unspin_cli: list[str]
     lm = NgramLM(out)
     assert lm.sentence_logprob(["the", "death", "toll", "rose"]) > lm.sentence_logprob(
         ["the", "dying", "toll", "rose"])
+
+
+def test_unknown_scorer_is_one_line(unspin_cli: list[str]) -> None:
+    proc = subprocess.run([*unspin_cli, "check", "-", "--scorer", "bert"], input="Some text.",
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0
+    assert "scorer must be one of" in proc.stderr
+
+
+def test_accurate_tier_from_the_command_line(unspin_cli: list[str], newsroom_lm: str) -> None:
+    text = ("The assortment of Covid-19 cases climbed to 2,902 on Saturday while the "
+            "dying toll rose to 68, the ministry stated.")
+    proc = subprocess.run([*unspin_cli, "check", "-", "--json", "--scorer", "neural",
+                           "--lm", newsroom_lm], input=text, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["restored_text"] != text
+    assert any(s["text"] == "dying" and s["restored"] == "death" for s in doc["spans"])

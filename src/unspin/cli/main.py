@@ -49,6 +49,8 @@ LearnedOpt = Annotated[list[str] | None, typer.Option("--learned", help="learned
 PrecOpt = Annotated[bool, typer.Option("--favor-precision", help="flag fewer, surer spans.")]
 RecOpt = Annotated[bool, typer.Option("--favor-recall", help="flag more spans.")]
 CacheOpt = Annotated[str | None, typer.Option("--cache", help="resource cache directory.")]
+ScorerOpt = Annotated[str, typer.Option(
+    "--scorer", help="ngram, or neural (the accurate tier: SmolLM2 rescoring, seconds per story).")]
 
 
 @app.command()
@@ -62,6 +64,7 @@ def check(
     favor_precision: PrecOpt = False,
     favor_recall: RecOpt = False,
     cache: CacheOpt = None,
+    scorer: ScorerOpt = "ngram",
 ) -> None:
     """Detect spun spans, show candidates and evidence."""
     from unspin.core import analyze
@@ -69,7 +72,8 @@ def check(
     from unspin.report.terminal import render_plain, render_rich, to_json
 
     text = read_text(file)
-    analysis = analyze(text, _config(mode, lm, learned, favor_precision, favor_recall, cache))
+    analysis = analyze(text, _config(mode, lm, learned, favor_precision, favor_recall, cache,
+                                     {"scorer": scorer}))
     if as_json:
         sys.stdout.write(to_json(analysis) + "\n")
     elif plain or not sys.stdout.isatty():
@@ -91,13 +95,15 @@ def restore(
     favor_precision: PrecOpt = False,
     favor_recall: RecOpt = False,
     cache: CacheOpt = None,
+    scorer: ScorerOpt = "ngram",
 ) -> None:
     """Print the restored text."""
     from unspin.core import analyze
     from unspin.io.read import read_text
 
     text = read_text(file)
-    analysis = analyze(text, _config(mode, lm, learned, favor_precision, favor_recall, cache))
+    analysis = analyze(text, _config(mode, lm, learned, favor_precision, favor_recall, cache,
+                                     {"scorer": scorer}))
     sys.stdout.write(analysis.restored_text)
     if not analysis.restored_text.endswith("\n"):
         sys.stdout.write("\n")
