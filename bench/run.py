@@ -59,6 +59,8 @@ def restorers(ngram: str | None) -> dict[str, Callable[[str], Analysis]]:
     rows = read_pps_csv(fingerprints_csv())
     return {
         "unspin full": H.core_restorer(mode="full", ngram_path=ngram),
+        "unspin full, favor recall": H.core_restorer(mode="full", ngram_path=ngram,
+                                                     favor_recall=True),
         "unspin screen": H.core_restorer(mode="screen", ngram_path=ngram),
         "unspin full, default LM": H.core_restorer(mode="full"),
         "list matcher (PPS)": ListMatcher(rows),

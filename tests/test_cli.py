@@ -176,3 +176,19 @@ def test_accurate_tier_from_the_command_line(unspin_cli: list[str], newsroom_lm:
     doc = json.loads(proc.stdout)
     assert doc["restored_text"] != text
     assert any(s["text"] == "dying" and s["restored"] == "death" for s in doc["spans"])
+
+
+def test_same_output_in_every_process(unspin_cli: list[str], newsroom_lm: str) -> None:
+    """String hashing differs per process; no decision may depend on set order."""
+    import os
+
+    outs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        proc = subprocess.run([*unspin_cli, "check", str(EXAMPLE), "--json", "--lm", newsroom_lm],
+                              capture_output=True, text=True, timeout=300, env=env)
+        assert proc.returncode == 0, proc.stderr
+        doc = json.loads(proc.stdout)
+        doc.pop("timings", None)
+        outs.append(json.dumps(doc, sort_keys=True))
+    assert outs[0] == outs[1]

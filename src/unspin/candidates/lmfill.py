@@ -140,11 +140,11 @@ class FillIndex:
         floor_a = min(after.values(), default=-12.0) - 1.0
         floor_b = min(before.values(), default=-12.0) - 1.0
         scored: list[tuple[float, str]] = []
-        for w in after.keys() | before.keys():
+        for w in sorted(after.keys() | before.keys()):
             if w == spun or len(w) < 3 or not (tags & content_tags(w)):
                 continue
             scored.append((after.get(w, floor_a) + before.get(w, floor_b), w))
-        scored.sort(key=lambda t: -t[0])
+        scored.sort(key=lambda t: (-t[0], t[1]))  # ties by word: same output in every process
         return tuple((w, s) for s, w in scored[:FILL_K])
 
 
