@@ -114,3 +114,12 @@ def test_lm_proposals_reach_the_output_with_their_source(shared_data: Path) -> N
     screen = unspin.check(text, ngram_path=str(ensure_ngram()), flag_threshold=0.001,
                           mode="screen")
     assert all("lm" not in c.sources for s in screen.spans for c in s.candidates)
+
+
+def test_an_index_of_an_older_layout_is_stale() -> None:
+    from unspin.resources.build import INVERSE_FILE, _layout_ok
+    from unspin.resources.inverse import LAYOUT
+
+    assert _layout_ok({"files": {INVERSE_FILE: {"layout": LAYOUT}}})
+    assert not _layout_ok({"files": {INVERSE_FILE: {"entries": 3}}}), "layout 1 had no field"
+    assert not _layout_ok({})
