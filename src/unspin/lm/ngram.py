@@ -165,15 +165,21 @@ def _wordsegment_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def build_default_ngram(out_path: str | Path, discount: float = 0.75) -> Path:
-    """Bigram ARPA from Norvig's web counts shipped in ``wordsegment``."""
-    base = _wordsegment_dir()
+def web_unigram_counts() -> Counter[str]:
+    """Norvig's web unigram counts shipped in ``wordsegment`` (word -> count)."""
     uni: Counter[str] = Counter()
-    with (base / "unigrams.txt").open(encoding="utf-8") as fh:
+    with (_wordsegment_dir() / "unigrams.txt").open(encoding="utf-8") as fh:
         for line in fh:
             w, _, count = line.rstrip("\n").partition("\t")
             if w and count:
                 uni[w] += int(count)
+    return uni
+
+
+def build_default_ngram(out_path: str | Path, discount: float = 0.75) -> Path:
+    """Bigram ARPA from Norvig's web counts shipped in ``wordsegment``."""
+    base = _wordsegment_dir()
+    uni = web_unigram_counts()
     bi: Counter[tuple[str, str]] = Counter()
     with (base / "bigrams.txt").open(encoding="utf-8") as fh:
         for line in fh:

@@ -90,14 +90,9 @@ def _static_rank(mask: int, fanout: int, prior: float) -> float:
 
 def web_unigram_logprob() -> dict[str, float]:
     """Natural-log unigram probabilities from ``wordsegment``'s web counts."""
-    from unspin.lm.ngram import _wordsegment_dir
+    from unspin.lm.ngram import web_unigram_counts
 
-    counts: dict[str, int] = {}
-    with (_wordsegment_dir() / "unigrams.txt").open(encoding="utf-8") as fh:
-        for line in fh:
-            w, _, c = line.rstrip("\n").partition("\t")
-            if w and c:
-                counts[w] = counts.get(w, 0) + int(c)
+    counts = web_unigram_counts()
     log_total = math.log(sum(counts.values()))
     return {w: math.log(c) - log_total for w, c in counts.items()}
 
