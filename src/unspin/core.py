@@ -209,8 +209,7 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None) -> A
         decisions = rescore(text, [(toks, ds) for (toks, *_), ds in zip(work, decisions,
                                                                            strict=True)],
                             get_neural_lm(), config.channel_weight,
-                            (bundle.channel, bundle.generator) if "lm" in config.sources
-                            else None, chosen)
+                            bundle.generator if "lm" in config.sources else None, chosen)
     features = document_features(n_words, [d.p_changed for ds in decisions for d in ds])
     features.update(doc)
     features["spin_rate"] = rate

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from unspin.candidates.learned import LearnedPair, LearnedTable
+from unspin.candidates.lmfill import content_tags
 from unspin.decode.channel import ChannelModel
 from unspin.resources.inverse import InverseEntry, InverseIndex
 from unspin.text import morph
@@ -127,7 +128,7 @@ class CandidateGenerator:
         substitution when both are linked to many common words. Returns the
         Jaccard overlap of their neighbourhoods (0.0 under ``MIN_SHARED``
         common neighbours) and a few of the shared words, for the evidence.
-        Language-model proposals must pass this test (see decode/lattice.py).
+        Language-model proposals must pass this test (``lm_proposals``).
         """
         if self.inverse is None:
             return 0.0, ()
@@ -137,6 +138,33 @@ class CandidateGenerator:
         if len(common) < MIN_SHARED:
             return 0.0, ()
         return len(common) / len(a | b), tuple(sorted(common)[:3])
+
+    def lm_proposals(self, spun: str, fits: Sequence[tuple[str, float]], exclude: set[str],
+                     limit: int, how: str) -> list[Proposal]:
+        """Source "lm": words a language model fits where ``spun`` stands, kept when
+        they share its part of speech and the thesauri relate them (see ``related``).
+
+        ``fits`` are (word, LM score) pairs, best first; ``how`` says which model
+        fitted them, for the evidence.
+        """
+        tags = content_tags(spun)
+        if not tags:
+            return []
+        out: list[Proposal] = []
+        for word, score in fits:
+            if word == spun or word in exclude or not tags & content_tags(word):
+                continue
+            similarity, via = self.related(spun, word)
+            if not similarity:
+                continue
+            out.append(Proposal(
+                word, (word,), ("lm",), self.channel.lm_fill(similarity),
+                f"lm: {how} fits '{word}' here ({score:.1f} nats); no thesaurus links it to "
+                f"'{spun}', but both are linked to {', '.join(repr(v) for v in via)} "
+                f"(overlap {similarity:.3f})"))
+            if len(out) == limit:
+                break
+        return out
 
     @lru_cache(maxsize=100_000)  # noqa: B019 - one generator per bundle, lives with it
     def _neighbours(self, word: str) -> frozenset[str]:

@@ -183,20 +183,11 @@ class SentenceDecoder:
         assert self.fill is not None
         left = words[i - 1] if i > 0 else "<s>"
         right = words[i + 1] if i + 1 < len(words) else "</s>"
-        out: list[tuple[float, Edge]] = []
-        for w, table in self.fill.fill(left, words[i], right):
-            if (w,) in have:
-                continue
-            similarity, via = self.gen.related(words[i], w)
-            if not similarity:
-                continue
-            channel = self.channel.lm_fill(similarity)
-            p = Proposal(w, (w,), ("lm",), channel,
-                         f"lm: '{w}' fits '{left} _ {right}' (bigram score {table:.1f} nats); "
-                         f"no thesaurus links it to '{words[i]}', but both are linked to "
-                         f"{', '.join(repr(v) for v in via)} (overlap {similarity:.3f})")
-            out.append((0.0, Edge(i, i + 1, (w,), self.log_sub + channel, p)))
-        return out
+        fits = self.fill.fill(left, words[i], right)
+        exclude = {w[0] for w in have if len(w) == 1}
+        return [(0.0, Edge(i, i + 1, p.words, self.log_sub + p.channel, p))
+                for p in self.gen.lm_proposals(words[i], fits, exclude, len(fits),
+                                               f"the bigram table ('{left} _ {right}')")]
 
     def rebase(self, edges: list[list[Edge]]) -> list[list[Edge]]:
         """The same lattice with channel costs at the decoder's current rate."""

@@ -29,9 +29,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from unspin.candidates.generate import CandidateGenerator, Proposal
-from unspin.candidates.lmfill import content_tags
-from unspin.decode.channel import ChannelModel
+from unspin.candidates.generate import CandidateGenerator
 from unspin.decode.lattice import Alternative, Decision, Edge, softmax
 from unspin.text.tokenize import Token
 
@@ -43,37 +41,19 @@ LOW = 0.05
 RESCORE_MIN = 0.2
 #: Alternatives per decision sent to the neural model (plus the spun text).
 TOP = 3
-#: Neural gap fills added per one-word decision, and how deep to look for them.
+#: Neural proposals added per one-word decision, and how deep to look for them.
 FILLS, FILL_DEPTH = 3, 40
-
-
-def _fills(predicted: Sequence[tuple[str, float]], spun: str, have: set[str],
-           gen: CandidateGenerator) -> list[tuple[str, float, tuple[str, ...]]]:
-    """The neural model's expected words that could have been spun into ``spun``."""
-    tags = content_tags(spun)
-    if not tags:
-        return []
-    out: list[tuple[str, float, tuple[str, ...]]] = []
-    for word, _ in predicted:
-        if word == spun or word in have or not tags & content_tags(word):
-            continue
-        similarity, via = gen.related(spun, word)
-        if similarity:
-            out.append((word, similarity, via))
-            if len(out) == FILLS:
-                break
-    return out
 
 
 def rescore(text: str, sentences: Sequence[tuple[Sequence[Token], Sequence[Decision]]],
             lm: Any, channel_weight: float,
-            proposals: tuple[ChannelModel, CandidateGenerator] | None = None,
+            proposals: CandidateGenerator | None = None,
             chosen: set[tuple[int, int]] | None = None) -> list[list[Decision]]:
     """Return the decisions of each sentence, contested ones rescored.
 
-    With ``proposals`` (the channel and the generator), one-word decisions
-    also get the neural model's own proposals (source "lm"); without it, only
-    the n-gram alternatives compete. ``chosen`` restricts rescoring to those
+    With ``proposals`` (the candidate generator), one-word decisions also get
+    the neural model's own proposals (source "lm"); without it, only the
+    n-gram alternatives compete. ``chosen`` restricts rescoring to those
     (sentence, decision) indices.
     """
     jobs: list[tuple[int, int, list[Alternative], int]] = []
@@ -111,12 +91,10 @@ def rescore(text: str, sentences: Sequence[tuple[Sequence[Token], Sequence[Decis
         got = predicted.get((first, offsets.get(first, [-1])[0]))
         if not got or proposals is None:
             continue
-        channel, gen = proposals
         d = out[si][di]
         toks = sentences[si][0]
-        spun_word = toks[d.i].norm
         have = {a.edge.proposal.text for a in alts if a.edge.proposal is not None}
-        fills = _fills(got, spun_word, have, gen)
+        fills = proposals.lm_proposals(toks[d.i].norm, got, have, FILLS, "the neural model")
         if not fills:
             continue
         sub = next((a.edge for a in alts if a.edge.proposal is not None), None)
@@ -124,16 +102,9 @@ def rescore(text: str, sentences: Sequence[tuple[Sequence[Token], Sequence[Decis
                    if sub is not None and sub.proposal is not None else 0.0)
         s0, s1 = toks[0].start, toks[-1].end
         start, end = toks[d.i].start, toks[d.j - 1].end
-        new_alts = []
-        for w, similarity, via in fills:
-            pick = channel.lm_fill(similarity)
-            p = Proposal(w, (w,), ("lm",), pick,
-                         f"lm: the neural model expects '{w}' here; no thesaurus links it to "
-                         f"'{spun_word}', but both are linked to "
-                         f"{', '.join(repr(v) for v in via)} (overlap {similarity:.3f})")
-            new_alts.append(Alternative(Edge(d.i, d.j, (w,), log_sub + pick, p), 0.0, 0.0, 0.0))
-            extra.append(text[s0:start] + w + text[end:s1])
-        extra_alts[k] = new_alts
+        extra_alts[k] = [Alternative(Edge(d.i, d.j, p.words, log_sub + p.channel, p),
+                                     0.0, 0.0, 0.0) for p in fills]
+        extra.extend(text[s0:start] + p.text + text[end:s1] for p in fills)
     extra_scores = lm.score(extra) if extra else []
     e = 0
     k_text = 0
