@@ -37,6 +37,7 @@ from unspin.resources.thesauri import load_forward
 from unspin.simulate.phrases import PHRASE_TABLE
 from unspin.simulate.profiles import Profile, get_profile
 from unspin.text import morph
+from unspin.text.align import AlignedSub
 from unspin.text.immutables import token_roles
 from unspin.text.morph import transfer_case
 from unspin.text.tokenize import Token, tokenize
@@ -67,28 +68,10 @@ _SMALL_NUMBERS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Sub:
-    """One ground-truth substitution: ``original`` was spun into ``spun``."""
-
-    spun_start: int
-    spun_end: int
-    spun: str
-    orig_start: int
-    orig_end: int
-    original: str
-    profile_source: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "spun_start": self.spun_start,
-            "spun_end": self.spun_end,
-            "spun": self.spun,
-            "orig_start": self.orig_start,
-            "orig_end": self.orig_end,
-            "original": self.original,
-            "profile_source": self.profile_source,
-        }
+#: One ground-truth substitution: ``original`` was spun into ``spun``. The
+#: simulator's truth and the aligner's recovered substitutions are one type,
+#: so metrics compare them field by field.
+Sub = AlignedSub
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from difflib import SequenceMatcher
+from typing import Any
 
 from unspin.text.tokenize import Token, tokenize
 
@@ -34,7 +35,8 @@ _PARA_RE = re.compile(r"\n\s*\n")
 
 @dataclass(frozen=True, slots=True)
 class AlignedSub:
-    """A substitution recovered by alignment (same fields as ``simulate.Sub``)."""
+    """A substitution: recovered by alignment, or recorded by the simulator
+    (``simulate.Sub`` is this type; ``profile_source`` then names its source)."""
 
     spun_start: int
     spun_end: int
@@ -43,6 +45,9 @@ class AlignedSub:
     orig_end: int
     original: str
     profile_source: str = "aligned"
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass(frozen=True, slots=True)
