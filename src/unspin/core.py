@@ -10,6 +10,7 @@ calibrated document score.
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -31,6 +32,12 @@ SCREEN_MARGIN = 2.0
 #: Screen mode examines at most this share of a sentence's words (the most
 #: surprising ones), so its cost per word is bounded on any text.
 SCREEN_BUDGET = 0.15
+
+
+#: C0 controls other than \t \n \v \f \r, counted by one C-level scan: a
+#: Python generator over the 4096-character sample took about 0.18 ms per
+#: document, a few per cent of screen mode on news-length texts.
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f]")
 
 
 def require_unicode(text: str) -> None:
@@ -64,7 +71,7 @@ def validate_text(text: object, max_chars: int) -> str:
     sample = text[:4096]
     if "\x00" in sample:
         raise InputError("input contains NUL bytes: it looks binary, not text")
-    controls = sum(1 for c in sample if ord(c) < 32 and c not in "\n\r\t\f\v")
+    controls = len(_CONTROLS.findall(sample))
     if controls > max(8, len(sample) // 10):
         raise InputError("input is mostly control characters: it looks binary, not text")
     return text

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 
 from unspin.candidates.learned import LearnedPair, LearnedTable
 from unspin.candidates.lmfill import content_tags
@@ -32,6 +33,11 @@ from unspin.text.tokenize import words as _words
 @lru_cache(maxsize=200_000)
 def lm_tokens(phrase: str) -> tuple[str, ...]:
     """The LM tokens of a phrase, tokenised exactly like input text."""
+    parts = phrase.split(" ")
+    if all(w.isascii() and w.isalpha() for w in parts):
+        # ASCII letters between single spaces: the tokeniser would make each
+        # part one word token, lower-cased (most thesaurus entries; no regex)
+        return tuple(w.lower() for w in parts)
     return tuple(w for w in _words(phrase) if w[:1].isalnum())
 
 
@@ -103,9 +109,16 @@ class CandidateGenerator:
         #: best thesaurus links by channel and prior (a separate cache).
         self.propose_screen = lru_cache(maxsize=200_000)(
             lambda span: self._propose(span, SCREEN_LINKS))
+        #: Asked for every span the decoder grows, most of them common words.
+        self.may_extend = lru_cache(maxsize=200_000)(self._may_extend)
+        #: A lemma key ("case") serves every inflection of it ("cases", "cased"),
+        #: so its scored, sorted links are kept rather than re-ranked per span.
+        self._ranked_links = lru_cache(maxsize=100_000)(self._rank_links)
+        self._enabled: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._link_channel: dict[tuple[int, tuple[str, ...], bool, bool], float | None] = {}
 
     # -- span enumeration helpers -------------------------------------------------
-    def may_extend(self, phrase: str) -> bool:
+    def _may_extend(self, phrase: str) -> bool:
         """Could a longer span starting with ``phrase`` have proposals?"""
         if phrase in self.learned_prefixes:
             return True
@@ -197,16 +210,16 @@ class CandidateGenerator:
         if self.inverse is not None and self.thesauri:
             # Rank links by channel score first and inflect only the best few:
             # common words have hundreds of links, inflection is the slow part.
+            # Each key's own best ``limit`` contain every link of the overall
+            # best ``limit``, and the stable sort keeps ties in key order.
+            limit = max_links or self.max_links
             links: list[tuple[float, str, InverseEntry, str | None]] = []
             for key, tag in [(phrase, None), *self._lemma_variants(span)]:
-                for entry in self.inverse.lookup(key):
-                    n_src = sum(1 for s in entry.sources if s in self.thesauri)
-                    if n_src:
-                        score = self.channel.thesaurus(entry.fanout, n_src, entry.reverse_only,
-                                                       tag is not None)
-                        links.append((score + PRIOR_WEIGHT * entry.prior, key, entry, tag))
+                scores, entries = self._ranked_links(key, tag is not None, limit)
+                for score, entry in zip(scores, entries, strict=True):
+                    links.append((score, key, entry, tag))
             links.sort(key=lambda t: -t[0])
-            for _, key, entry, tag in links[: max_links or self.max_links]:
+            for _, key, entry, tag in links[:limit]:
                 p = self._from_thesaurus(key, entry, tag)
                 if p is not None:
                     keep(p)
@@ -222,6 +235,43 @@ class CandidateGenerator:
                           f"fingerprint list '{list_name}': '{phrase}' -> '{expected}'"))
         ranked = sorted(found.values(), key=lambda p: -p.channel)
         return tuple(ranked)
+
+    def _rank_links(self, key: str, inflected: bool, limit: int
+                    ) -> tuple[tuple[float, ...], tuple[InverseEntry, ...]]:
+        """Scores and entries of one key's ``limit`` best links (channel plus prior).
+
+        Common keys have 160 links, each scored for every new span that
+        reaches the key, so a link's channel score is memoised on what it
+        depends on (a few hundred distinct argument tuples).
+
+        Two flat tuples rather than pairs: the cache lives as long as the
+        process and the garbage collector walks every tuple holding an entry.
+        """
+        assert self.inverse is not None
+        memo = self._link_channel
+        scored: list[tuple[float, InverseEntry]] = []
+        for entry in self.inverse.lookup(key):
+            args = (entry.fanout, entry.sources, entry.reverse_only, inflected)
+            try:
+                channel = memo[args]
+            except KeyError:  # a few hundred distinct arguments in all
+                sources = self._thesaurus_sources(entry.sources)
+                channel = memo[args] = (self.channel.thesaurus(entry.fanout, len(sources),
+                                                               entry.reverse_only, inflected)
+                                        if sources else None)
+            if channel is not None:
+                scored.append((channel + PRIOR_WEIGHT * entry.prior, entry))
+        # reverse=True keeps equal scores in index order, like a key of -score
+        scored.sort(key=itemgetter(0), reverse=True)
+        best = scored[:limit]
+        return tuple(score for score, _ in best), tuple(entry for _, entry in best)
+
+    def _thesaurus_sources(self, sources: tuple[str, ...]) -> tuple[str, ...]:
+        """The enabled thesauri among a link's sources (a handful of distinct tuples)."""
+        got = self._enabled.get(sources)
+        if got is None:
+            got = self._enabled[sources] = tuple(s for s in sources if s in self.thesauri)
+        return got
 
     def _lemma_variants(self, span: tuple[str, ...]) -> list[tuple[str, str]]:
         """(lemmatised phrase, Penn tag) pairs: head noun last, verb first."""
@@ -241,7 +291,7 @@ class CandidateGenerator:
         return out
 
     def _from_thesaurus(self, key: str, entry: InverseEntry, tag: str | None) -> Proposal | None:
-        sources = tuple(s for s in entry.sources if s in self.thesauri)
+        sources = self._thesaurus_sources(entry.sources)
         if not sources:
             return None
         original = entry.original
@@ -253,8 +303,11 @@ class CandidateGenerator:
         words = lm_tokens(original)
         if not words:
             return None
-        channel = self.channel.thesaurus(entry.fanout, len(sources), entry.reverse_only,
-                                         tag is not None)
+        args = (entry.fanout, entry.sources, entry.reverse_only, tag is not None)
+        channel = self._link_channel.get(args)
+        if channel is None:
+            channel = self.channel.thesaurus(entry.fanout, len(sources), entry.reverse_only,
+                                             tag is not None)
         how = "reverse link" if entry.reverse_only else "listed under"
         detail = (f"{'+'.join(sources)}: '{key}' {how} '{entry.original}'"
                   f" (fan-out {entry.fanout}{', re-inflected ' + tag if tag else ''})")

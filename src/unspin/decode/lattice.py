@@ -26,6 +26,7 @@ import heapq
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from unspin.candidates.generate import CandidateGenerator, Proposal
@@ -53,6 +54,36 @@ class Edge:
     proposal: Proposal | None  # None: keep the spun tokens
 
 
+def _edge_maker() -> Callable[[int, int, tuple[str, ...], float, Proposal | None], Edge]:
+    """``Edge(i, j, words, channel, proposal)`` at about half the cost.
+
+    A frozen dataclass's ``__init__`` stores each field through
+    ``object.__setattr__``; the decoder makes an Edge for every word of every
+    examined sentence and for every kept candidate, and those calls were about
+    a seventh of the time spent building the lattice in screen mode. Writing
+    the slots directly gives the same object: equal, hashable and immutable
+    like any Edge.
+    """
+    new = object.__new__
+    set_i, set_j, set_words, set_channel, set_proposal = (
+        vars(Edge)[name].__set__ for name in ("i", "j", "words", "channel", "proposal"))
+
+    def make(i: int, j: int, words: tuple[str, ...], channel: float,
+             proposal: Proposal | None) -> Edge:
+        edge: Edge = new(Edge)
+        set_i(edge, i)
+        set_j(edge, j)
+        set_words(edge, words)
+        set_channel(edge, channel)
+        set_proposal(edge, proposal)
+        return edge
+
+    return make
+
+
+_edge = _edge_maker()
+
+
 @dataclass(frozen=True, slots=True)
 class Alternative:
     edge: Edge
@@ -70,6 +101,14 @@ class Decision:
     chosen: Edge
     alternatives: tuple[Alternative, ...]  # sorted by posterior, best first
     p_changed: float
+
+
+#: Screen-mode positions whose pruning scores a decoder keeps for
+#: ``local_decisions`` (a long document has a few thousand).
+_MAX_PRUNED = 100_000
+
+#: A substitution before pruning: (end, original words, channel cost, proposal).
+_Sub = tuple[int, tuple[str, ...], float, Proposal]
 
 
 @dataclass
@@ -94,6 +133,15 @@ class SentenceDecoder:
         self.max_span = max_span
         self.max_candidates = max_candidates
         self.context = max(1, lm.order - 1)
+        self.screen = screen
+        #: Screen mode: what ``_prune`` computed for each position's edge list
+        #: (the list itself, the words, the left-context state and each kept
+        #: edge's local LM score). ``local_decisions`` scores the very same
+        #: windows, so it reads them here instead of calling kenlm again. Keyed
+        #: by ``id`` of the list and checked with ``is``, so a list made
+        #: elsewhere (``rebase``, a caller) is scored afresh; an entry is
+        #: dropped once read.
+        self._pruned: dict[int, tuple[list[Edge], Sequence[str], Any, list[float]]] = {}
         self.set_rate(channel.p_sub)
 
     def set_rate(self, p_sub: float) -> None:
@@ -138,54 +186,60 @@ class SentenceDecoder:
 
     def _local_lm(self, state: Any, emitted: Sequence[str], following: Sequence[str],
                   eos: bool) -> float:
-        total = 0.0
-        for w in emitted:
-            lp, state = self.lm.advance(state, w)
-            total += lp
-        for w in following:
-            lp, state = self.lm.advance(state, w)
-            total += lp
-        if eos:
-            lp, state = self.lm.advance(state, "</s>")
-            total += lp
-        return total
+        return self.lm.window_logprob(state, emitted, following, eos)
 
     def build_edges(self, words: Sequence[str], adjacent: Sequence[bool],
                     protected: Sequence[bool], positions: set[int] | None) -> list[list[Edge]]:
         n = len(words)
-        edges: list[list[Edge]] = [[] for _ in range(n)]
-        for i in range(n):
-            subs: list[tuple[float, Edge]] = []
-            if (positions is None or i in positions) and not protected[i]:
-                j = i
-                phrase: list[str] = []
-                while j < n and j - i < self.max_span and not protected[j]:
-                    if j > i and not adjacent[j]:
-                        break
-                    phrase.append(words[j])
-                    j += 1
-                    for p in self.propose(tuple(phrase)):
-                        subs.append((0.0, Edge(i, j, p.words, self.log_sub + p.channel, p)))
-                    if j - i < self.max_span and not self.gen.may_extend(" ".join(phrase)):
-                        break
-                if self.fill is not None:
-                    subs.extend(self._fills(words, i, {e.words for _, e in subs if e.j == i + 1}))
-            keep_cost = self.log_keep if subs else 0.0
-            keep = Edge(i, i + 1, (words[i],), keep_cost, None)
+        edges: list[list[Edge]] = [[_edge(i, i + 1, (w,), 0.0, None)] for i, w in enumerate(words)]
+        todo = range(n) if positions is None else sorted(k for k in positions if 0 <= k < n)
+        for i in todo:
+            if protected[i]:
+                continue
+            subs = self._candidates(words, adjacent, protected, i)
             if subs:
-                subs = self._prune(words, i, subs, keep)
-            edges[i] = [keep, *(e for _, e in subs)]
+                keep = _edge(i, i + 1, (words[i],), self.log_keep, None)
+                state, kept = self._prune(words, i, subs)
+                group = [keep, *(e for e, _ in kept)]
+                edges[i] = group
+                if self.screen:
+                    if len(self._pruned) >= _MAX_PRUNED:
+                        self._pruned.clear()  # never read back: only costs a recomputation
+                    self._pruned[id(group)] = (group, words, state, [lm for _, lm in kept])
         return edges
 
-    def _fills(self, words: Sequence[str], i: int, have: set[tuple[str, ...]]
-               ) -> list[tuple[float, Edge]]:
+    def _candidates(self, words: Sequence[str], adjacent: Sequence[bool],
+                    protected: Sequence[bool], i: int) -> list[_Sub]:
+        """Substitutions for spans starting at ``i``, before pruning.
+
+        Plain tuples: ``_prune`` makes Edges only for the ``max_candidates``
+        it keeps.
+        """
+        n = len(words)
+        subs: list[_Sub] = []
+        j = i
+        phrase: list[str] = []
+        while j < n and j - i < self.max_span and not protected[j]:
+            if j > i and not adjacent[j]:
+                break
+            phrase.append(words[j])
+            j += 1
+            for p in self.propose(tuple(phrase)):
+                subs.append((j, p.words, self.log_sub + p.channel, p))
+            if j - i < self.max_span and not self.gen.may_extend(" ".join(phrase)):
+                break
+        if self.fill is not None:
+            subs.extend(self._fills(words, i, {w for k, w, _, _ in subs if k == i + 1}))
+        return subs
+
+    def _fills(self, words: Sequence[str], i: int, have: set[tuple[str, ...]]) -> list[_Sub]:
         """Language-model proposals for the single word at ``i`` (see candidates/lmfill.py)."""
         assert self.fill is not None
         left = words[i - 1] if i > 0 else "<s>"
         right = words[i + 1] if i + 1 < len(words) else "</s>"
         fits = self.fill.fill(left, words[i], right)
         exclude = {w[0] for w in have if len(w) == 1}
-        return [(0.0, Edge(i, i + 1, p.words, self.log_sub + p.channel, p))
+        return [(i + 1, p.words, self.log_sub + p.channel, p)
                 for p in self.gen.lm_proposals(words[i], fits, exclude, len(fits),
                                                f"the bigram table ('{left} _ {right}')")]
 
@@ -202,31 +256,38 @@ class SentenceDecoder:
             out.append(new)
         return out
 
-    def _prune(self, words: Sequence[str], i: int, subs: list[tuple[float, Edge]],
-               keep: Edge) -> list[tuple[float, Edge]]:
+    def _prune(self, words: Sequence[str], i: int, subs: list[_Sub]
+               ) -> tuple[Any, list[tuple[Edge, float]]]:
         """Keep the best ``max_candidates`` by local score against the spun context.
 
         Two stages, because common words have dozens of links: a cheap rank by
         channel plus the first word's log-prob after the left context (one
         kenlm call each), then the full local window for the survivors.
+        Returns the left-context state and the kept edges with their local LM
+        scores, best first.
         """
         state = self._context_state(words, i)
         n = len(words)
+        cw = self.cw
         if len(subs) > 2 * self.max_candidates:
-            cheap = []
-            for _, e in subs:
-                lp, _ = self.lm.advance(state, e.words[0])
-                cheap.append((lp + self.cw * e.channel, e))
+            cheap = [(self.lm.next_logprob(state, sub[1][0]) + cw * sub[2], sub) for sub in subs]
             cheap.sort(key=lambda t: -t[0])
-            subs = cheap[: 2 * self.max_candidates]
-        scored = []
-        for _, e in subs:
-            following = words[e.j : e.j + self.context]
-            eos = e.j + self.context >= n
-            lm = self._local_lm(state, e.words, following, eos)
-            scored.append((lm + self.cw * e.channel, e))
-        scored.sort(key=lambda t: -t[0])
-        return scored[: self.max_candidates]
+            subs = [sub for _, sub in cheap[: 2 * self.max_candidates]]
+        window = self.lm.window_logprob
+        ctx = self.context
+        following: dict[int, Sequence[str]] = {}
+        scored: list[tuple[float, float, _Sub]] = []
+        for sub in subs:
+            j = sub[0]
+            after = following.get(j)
+            if after is None:
+                after = following[j] = words[j : j + ctx]
+            lm = window(state, sub[1], after, j + ctx >= n)
+            scored.append((lm + cw * sub[2], lm, sub))
+        # reverse=True keeps equal scores in proposal order, like a key of -score
+        scored.sort(key=itemgetter(0), reverse=True)
+        return state, [(_edge(i, j, w, channel, p), lm)
+                       for _, lm, (j, w, channel, p) in scored[: self.max_candidates]]
 
     def local_decisions(self, words: Sequence[str], edges: list[list[Edge]]) -> list[Decision]:
         """Screen mode: decide each position against its spun neighbours, no beam.
@@ -234,28 +295,60 @@ class SentenceDecoder:
         Cheaper than :meth:`decode` by the beam width and one pass; adjacent
         substitutions are judged against each other's spun text, which costs
         recall on densely spun sentences (measured in BENCHMARKS.md).
+
+        Each span end gets what :meth:`_posterior` would compute; only the
+        winning one becomes a :class:`Decision`, and only when a substitution
+        outranks keeping the spun text (most examined positions keep it).
         """
         n = len(words)
+        ctx = self.context
+        cw = self.cw
         out: list[Decision] = []
         last_end = 0
         for i in range(n):
-            if len(edges[i]) < 2 or i < last_end:
+            group = edges[i]
+            if len(group) < 2 or i < last_end:
                 continue
-            state = self._context_state(words, i)
-            best: Decision | None = None
-            by_end: dict[int, Edge] = {}
-            for e in edges[i][1:]:
-                by_end.setdefault(e.j, e)
-            for e in by_end.values():
-                following = words[e.j : e.j + self.context]
-                eos = e.j + self.context >= n
-                d = self._posterior(words, edges, state, e, following, eos)
-                if best is None or d.p_changed > best.p_changed:
-                    best = d
-            if best is not None and best.alternatives[0].edge.proposal is not None:
-                chosen = best.alternatives[0].edge
-                out.append(Decision(best.i, best.j, chosen, best.alternatives, best.p_changed))
-                last_end = best.j
+            pruned = self._pruned.pop(id(group), None)
+            lms: list[float] | None = None
+            if pruned is not None and pruned[0] is group and pruned[1] is words:
+                state, lms = pruned[2], pruned[3]
+            else:
+                state = self._context_state(words, i)
+            best: tuple[float, int, list[Edge], list[float], list[float], list[float]] | None = None
+            for j in dict.fromkeys(e.j for e in group[1:]):
+                following = words[j : j + ctx]
+                eos = j + ctx >= n
+                alts: list[Edge] = []
+                alt_lms: list[float] = []
+                for k, e in enumerate(group):
+                    if e.j == j and e.proposal is not None:
+                        alts.append(e)
+                        alt_lms.append(lms[k - 1] if lms is not None and k
+                                       else self._local_lm(state, e.words, following, eos))
+                keep = Edge(i, j, tuple(words[i:j]), sum(edges[k][0].channel for k in range(i, j)),
+                            None)
+                alts.append(keep)
+                alt_lms.append(self._local_lm(state, keep.words, following, eos))
+                scores = [lm + cw * e.channel for lm, e in zip(alt_lms, alts, strict=True)]
+                post = softmax(scores)
+                p_changed = 1.0 - post[-1]
+                if best is None or p_changed > best[0]:
+                    best = (p_changed, j, alts, alt_lms, scores, post)
+            if best is None:
+                continue
+            p_changed, j, alts, alt_lms, scores, post = best
+            # The stable sort below puts the first best posterior first: keeping
+            # the spun text (last) leads only when it beats every substitution.
+            if len(post) == 1 or post[-1] > max(post[:-1]):
+                continue
+            ranked = tuple(sorted(
+                (Alternative(e, sc, lm, p)
+                 for e, sc, lm, p in zip(alts, scores, alt_lms, post, strict=True)),
+                key=lambda a: -a.posterior,
+            ))
+            out.append(Decision(i, j, ranked[0].edge, ranked, p_changed))
+            last_end = j
         return out
 
     # -- search ------------------------------------------------------------------
@@ -339,7 +432,7 @@ def is_protected(tok: Token, sentence_initial: bool, is_common: Callable[[str], 
     and "Pence" are kept. All-caps tokens (acronyms, datelines) are kept.
     """
     text = tok.text
-    if any(c.isdigit() for c in text):
+    if not text.isalpha() and any(c.isdigit() for c in text):
         return True
     if len(text) > 1 and text.isupper():
         return True
@@ -361,7 +454,13 @@ def word_view(sentence: Sequence[Token], is_common: Callable[[str], bool]
     prev_was_word = False
     for t in sentence:
         if t.norm[:1].isalnum():
-            protected.append(is_protected(t, not toks, is_common))
+            text = t.text
+            # Most words are lower-case letters, which is_protected always
+            # keeps unprotected: no digit, not all caps, no capital initial.
+            if text.islower() and text.isalpha():
+                protected.append(False)
+            else:
+                protected.append(is_protected(t, not toks, is_common))
             toks.append(t)
             adjacent.append(prev_was_word)
             prev_was_word = True

@@ -23,7 +23,7 @@ import math
 import os
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -282,6 +282,33 @@ class NgramLM:
         out = self._state_cls()
         lp = self._model.BaseScore(state, word, out)
         return lp * LOG10, out
+
+    def window_logprob(self, state: Any, emitted: Sequence[str], following: Sequence[str],
+                       eos: bool) -> float:
+        """log P(``emitted`` then ``following`` [then ``</s>``] | ``state``).
+
+        The decoder scores every candidate in such a window; this is the sum
+        ``advance`` would give, word by word in the same order (so the same
+        float), without a method call and a tuple per word.
+        """
+        score = self._model.BaseScore
+        new_state = self._state_cls
+        total = 0.0
+        for w in emitted:
+            out = new_state()
+            total += score(state, w, out) * LOG10
+            state = out
+        for w in following:
+            out = new_state()
+            total += score(state, w, out) * LOG10
+            state = out
+        if eos:
+            total += score(state, "</s>", new_state()) * LOG10
+        return total
+
+    def next_logprob(self, state: Any, word: str) -> float:
+        """log P(``word`` | ``state``): ``advance`` without keeping the new state."""
+        return float(self._model.BaseScore(state, word, self._state_cls())) * LOG10
 
     def sentence_logprob(self, words: list[str], eos: bool = True) -> float:
         return float(self._model.score(" ".join(words), bos=True, eos=eos)) * LOG10

@@ -23,14 +23,16 @@ def split_sentences(text: str, tokens: list[Token]) -> list[list[Token]]:
     n = len(tokens)
     for i, tok in enumerate(tokens):
         if current:
-            prev = current[-1]
-            gap = text[prev.end : tok.start]
-            if "\n\n" in gap or gap.count("\n") >= 2 or len(current) >= _MAX_SENTENCE_TOKENS:
+            prev_end = current[-1].end
+            # a gap under two characters cannot hold two newlines (no slice)
+            if (tok.start - prev_end >= 2 and text.count("\n", prev_end, tok.start) >= 2) \
+                    or len(current) >= _MAX_SENTENCE_TOKENS:
                 sentences.append(current)
                 current = []
         current.append(tok)
-        if tok.text in _TERMINAL or (tok.text in _CLOSERS and len(current) > 1
-                                       and current[-2].text in _TERMINAL):
+        surface = tok.text
+        if surface in _TERMINAL or (surface in _CLOSERS and len(current) > 1
+                                    and current[-2].text in _TERMINAL):
             nxt = tokens[i + 1] if i + 1 < n else None
             if nxt is None:
                 continue
