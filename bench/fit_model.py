@@ -1,6 +1,6 @@
 """Fit the span model and the document calibration; write them into the package.
 
-    python bench/fit_model.py [--docs 150] [--kinds default,kn3] [--modes full,screen]
+    python bench/fit_model.py [--docs 150] [--kinds default,kn3] [--tiers full,screen,neural]
 
 Data: stories of the DEV split (never test; the n-gram model and learned
 table come from TRAIN, and fitting on their own training text would leak),
@@ -17,6 +17,9 @@ logistic regression over document features (estimated spin rate, share of
 surprising words, summed span evidence, length) on a disjoint sample of spun
 and clean stories is the document model. The learned table used while
 fitting is harvested from training stories, disjoint from the fitting ones.
+Each tier gets its own pair of models: "full" and "screen" (the two n-gram
+decoding modes) and "neural" (full mode re-ranked by the neural LM, whose
+span and document models also see the neural features).
 
 Outputs (small, numbers only; no corpus text): src/unspin/data/span_model.json
 and src/unspin/data/calibration.json, each with this command and the data hash.
@@ -33,6 +36,7 @@ from typing import Any
 
 import unspin
 from unspin.core import analyze
+from unspin.decode.rescore import NN_DOC_FEATURES, NN_FEATURES
 from unspin.decode.score import DOC_FEATURES
 from unspin.decode.spanmodel import FEATURES, fit_logistic, model_key
 from unspin.evaluation.datasets import dataset_hash, load_split
@@ -89,7 +93,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--docs", type=int, default=150, help="stories per profile (and clean)")
     ap.add_argument("--kinds", default="default,kn3")
-    ap.add_argument("--modes", default="full,screen")
+    ap.add_argument("--tiers", default="full,screen,neural")
     args = ap.parse_args()
     t0 = time.time()
     # The benchmark n-gram model and learned table are built from the TRAIN
@@ -120,16 +124,21 @@ def main() -> int:
         calib_out["models"].update(json.loads(old_cal.read_text()).get("models", {}))
     from unspin.resources import bundle as bundle_mod
 
-    jobs = [(k, m) for k in args.kinds.split(",") for m in args.modes.split(",")]
-    for kind, mode in jobs:
-        key = model_key(kind, mode)
+    jobs = [(k, t) for k in args.kinds.split(",") for t in args.tiers.split(",")]
+    for kind, tier in jobs:
+        key = model_key(kind, tier)
         ngram = None if kind == "default" else str(ensure_ngram())
-        config = unspin.Config(ngram_path=ngram, learned_tables=(str(learned_path),), mode=mode)
+        neural = tier == "neural"
+        config = unspin.Config(ngram_path=ngram, learned_tables=(str(learned_path),),
+                               mode="full" if neural else tier,
+                               scorer="neural" if neural else "ngram")
+        span_names = FEATURES + NN_FEATURES if neural else FEATURES
+        doc_names = DOC_FEATURES + NN_DOC_FEATURES if neural else DOC_FEATURES
         bundle_mod.clear_cache()  # the fitted models are read when a bundle loads
         rows, labels = collect(config, items)
         prov = (f"{cmd}; {len(rows)} decisions ({sum(labels)} positive) in {len(items)} spun "
                 f"dev stories (profiles {','.join(TRAIN_PROFILES)}); data {data_hash}")
-        model = fit_logistic(rows, labels, l2=1.0, provenance=prov)
+        model = fit_logistic(rows, labels, l2=1.0, names=span_names, provenance=prov)
         span_out["models"][key] = model.to_json()
         spun_texts = [it.spun for it in calib_items]
         clean_texts = [d.text for d in clean_calib]
@@ -138,7 +147,7 @@ def main() -> int:
         spun_rows = doc_rows(config, spun_texts)
         clean_rows = doc_rows(config, clean_texts)
         doc = fit_logistic(spun_rows + clean_rows, [1] * len(spun_rows) + [0] * len(clean_rows),
-                           l2=1.0, names=DOC_FEATURES,
+                           l2=1.0, names=doc_names,
                            provenance=f"{cmd}; {len(spun_rows)} spun + {len(clean_rows)} "
                                       f"clean dev stories; data {data_hash}")
         calib_out["models"][key] = doc.to_json()
@@ -146,9 +155,9 @@ def main() -> int:
         (DATA / "calibration.json").write_text(json.dumps(calib_out, indent=1, sort_keys=True))
         print(f"{key}: {len(rows)} decisions, {sum(labels)} positive; "
               f"{time.time() - t0:.0f}s", flush=True)
-        for name in FEATURES:
+        for name in span_names:
             print(f"   span {name:18s} {model.weights[name]:+.3f}")
-        for name in DOC_FEATURES:
+        for name in doc_names:
             print(f"   doc  {name:18s} {doc.weights[name]:+.3f}")
     return 0
 

@@ -25,9 +25,9 @@ from unspin.evaluation.baselines import ListMatcher, RarityHeuristic, identity, 
 from unspin.evaluation.datasets import fingerprints_csv, load_real_pairs, load_split
 from unspin.types import Analysis
 
-SECTIONS = ("candidates", "detection", "restoration", "neural", "cross", "real", "fingerprints",
+SECTIONS = ("candidates", "detection", "restoration", "cross", "real", "fingerprints",
             "speed", "scaling")
-#: The accurate tier costs seconds per story on 2 cores: it gets its own, smaller sample.
+#: The accurate tier: full mode re-ranked by one pass of the neural LM.
 NEURAL = "unspin full + neural"
 SEED = 7
 
@@ -59,6 +59,7 @@ def restorers(ngram: str | None) -> dict[str, Callable[[str], Analysis]]:
     rows = read_pps_csv(fingerprints_csv())
     return {
         "unspin full": H.core_restorer(mode="full", ngram_path=ngram),
+        NEURAL: H.core_restorer(mode="full", ngram_path=ngram, scorer="neural"),
         "unspin full, favor recall": H.core_restorer(mode="full", ngram_path=ngram,
                                                      favor_recall=True),
         "unspin screen": H.core_restorer(mode="screen", ngram_path=ngram),
@@ -153,38 +154,6 @@ def main(argv: list[str] | None = None) -> int:
                   ["profile", "system", "span P", "span R", "span F1 [95% CI]", "token F1",
                    "restoration EM [95% CI]", "false-change rate"], rows)
 
-    if "neural" in todo:
-        # The same stories for both rows: the first docs of each profile's
-        # sample, and of the clean sample, so the rows compare like for like.
-        k = 4 if args.quick else 12
-        both = {"unspin full": rs["unspin full"],
-                NEURAL: H.core_restorer(mode="full", ngram_path=ngram, scorer="neural")}
-        sub = {p: spun[p][:k] for p in H.PROFILE_NAMES}
-        real_items = [H.from_real(p) for p in load_real_pairs()]
-        rows = []
-        for name, r in both.items():
-            r(real_items[0].spun)  # load the models before timing
-            t = time.perf_counter()
-            d = H.evaluate_detection(r, [it for p in H.PROFILE_NAMES for it in sub[p]],
-                                     clean[: 2 * k])
-            per = [H.evaluate_restoration(r, sub[p]) for p in H.PROFILE_NAMES]
-            real = H.evaluate_restoration(r, real_items)
-            sec = time.perf_counter() - t
-            n_words = sum(x.words for x in per) + real.words + sum(
-                len(c.text.split()) for c in clean[: 2 * k])
-            rows.append([name, f"{d.auroc:.3f}", f"{d.false_edits_per_1000:.1f}",
-                         " / ".join(f"{x.span.f1:.3f}" for x in per),
-                         " / ".join(f"{x.restoration_exact:.3f}" for x in per),
-                         f"{real.span.f1:.3f}", f"{real.restoration_exact:.3f}",
-                         f"{sec / max(1, n_words) * 600:.2f} s"])
-        rep.table("neural", f"Accurate tier side by side ({k} stories per profile, {2 * k} "
-                  "clean, the 3 real pairs; the time column is the section's wall time per "
-                  "600 distinct words, and each spun story is analysed twice, for detection "
-                  "and for restoration: the speed table has the per-story time)",
-                  ["system", "AUROC", "false edits / 1k (clean)", "span F1 a / b / c / d",
-                   "restoration EM a / b / c / d", "real span F1", "real restoration EM",
-                   "time per 600 words"], rows)
-
     if "cross" in todo:
         rows = []
         n_learn = 60 if args.quick else 400
@@ -244,12 +213,11 @@ def main(argv: list[str] | None = None) -> int:
         stories = [" ".join(t.split()[:600]) for t in texts if len(t.split()) >= 300][:5]
         stories = stories or texts[:3]
         per_story: dict[str, float] = {}
-        timed = {**rs, NEURAL: H.core_restorer(mode="full", ngram_path=ngram, scorer="neural")}
         for name in ("list matcher (PPS)", "unspin full", NEURAL):
-            timed[name](stories[0])  # load the models before timing
+            rs[name](stories[0])  # load the models before timing
             t = time.perf_counter()
             for s in stories:
-                timed[name](s)
+                rs[name](s)
             per_story[name] = (time.perf_counter() - t) / len(stories)
         for name, sec in per_story.items():
             ratio = sec / per_story["list matcher (PPS)"]

@@ -105,3 +105,44 @@ def test_predictions_come_from_the_scoring_pass(lm: NeuralLM) -> None:
     assert "toll" in words[:3], words
     assert all(lp < 0.0 for _, lp in predicted[(0, at)])
     assert list(predicted) == [(0, at)]
+
+
+def test_evidence_agrees_with_the_scoring_pass(lm: NeuralLM) -> None:
+    text = "Officials said the assortment of cases rose to 68 on Saturday."
+    start = text.index("assortment")
+    end = start + len("assortment")
+    ev = lm.evidence(text, [(start, end, ["number", "assortment", "variety"])], top=10)
+    (pe,) = ev.spans
+    assert pe is not None
+    # the spun word scored as an alternative is the spun word's own first token
+    assert pe.alternatives["assortment"] == pytest.approx(pe.spun_first, abs=1e-4)
+    assert pe.alternatives["number"] > pe.spun_first
+    # per-token values are those of the batched scorer
+    by_token = lm.token_logprobs(text)
+    assert sum(v for _, v in by_token) == pytest.approx(ev.mean_lp * ev.tokens, abs=1e-2)
+    assert pe.next_lp == pytest.approx(
+        next(v for (t, v), (t0, _) in zip(by_token[1:], by_token, strict=False)
+             if t0.strip() == "assortment"), abs=1e-3)
+    assert pe.rank > 0 and pe.entropy > 0.0
+    assert [w for w, _ in pe.predicted][:10] and all(lp < 0 for _, lp in pe.predicted)
+
+
+def test_evidence_on_a_text_longer_than_one_chunk(lm: NeuralLM) -> None:
+    from unspin.lm.neural import CHUNK_TOKENS
+
+    sentence = "The council met on Monday and the assortment of members voted. "
+    text = sentence * (CHUNK_TOKENS // 10)
+    last = text.rindex("assortment")
+    breaks = [k for k in range(len(text)) if text.startswith("The council", k)]
+    ev = lm.evidence(text, [(last, last + len("assortment"), ["number"])], breaks)
+    assert ev.tokens > CHUNK_TOKENS
+    (pe,) = ev.spans
+    assert pe is not None and math.isfinite(pe.spun_first)
+    assert 0.0 <= ev.low_share <= 1.0 and ev.mean_lp < 0.0
+
+
+def test_evidence_for_a_span_with_no_token(lm: NeuralLM) -> None:
+    ev = lm.evidence("Short text.", [(50, 60, ["x"])])
+    assert ev.spans == [None]
+    with pytest.raises(InputError):
+        lm.evidence(b"bytes", [])  # type: ignore[arg-type]

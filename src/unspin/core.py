@@ -139,13 +139,17 @@ def _span_from(text: str, toks: Sequence[Token], d: Decision, prob: float,
         candidates.append(Candidate(cand_text, alt.score, alt.posterior, tuple(sources),
                                     alt.lm, alt.edge.channel))
     chosen = transfer_case(spun, d.chosen.proposal.text)
-    evidence = (
+    evidence: tuple[Evidence, ...] = (
         Evidence("channel", d.chosen.proposal.detail, d.chosen.proposal.channel),
         Evidence("lm", f"{lm_name}: '{chosen}' scores {feats['lm_gain']:+.2f} nats over "
                        f"'{spun}' in context", feats["lm_gain"]),
         Evidence("posterior", f"noisy-channel P(changed) = {d.p_changed:.3f}; "
                               f"P(document spun) x P(span | spun) = {prob:.3f}", d.p_changed),
     )
+    if "nn_gain" in feats:  # the accurate tier's single neural pass
+        evidence += (Evidence(
+            "neural", f"SmolLM2-135M: '{chosen}' scores {feats['nn_gain']:+.2f} nats over "
+                      f"'{spun}' given everything before it (first token)", feats["nn_gain"]),)
     return Span(start, end, spun, chosen, prob, tuple(candidates), evidence,
                 listed="fingerprints" in d.chosen.proposal.sources)
 
@@ -169,7 +173,10 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None) -> A
         surprise -= SCREEN_MARGIN
         budget = SCREEN_BUDGET
     work: list[tuple[list[Token], list[str], list[float], list[list[Edge]]]] = []
+    breaks: list[int] = []
     for sentence in split_sentences(text, tokens):
+        if sentence:
+            breaks.append(sentence[0].start)
         toks, adjacent, protected = word_view(sentence, bundle.is_common)
         if not toks:
             continue
@@ -201,32 +208,31 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None) -> A
                 for toks, words, lps, edges in work]
         decisions = [decoder.decode(words, edges) for _, words, _, edges in work]
     doc = {"doc_surprise": n_surprising / max(1, n_words), "doc_rate": rate}
-    if config.scorer == "neural" and not screen:
-        from unspin.decode.rescore import RESCORE_MIN, rescore
+    # The accurate tier: one neural pass re-ranks every decision and adds its
+    # own span and document features, scored by models fitted for that tier.
+    tier = "neural" if config.scorer == "neural" and not screen else config.mode
+    nn_feats: dict[tuple[int, int], dict[str, float]] = {}
+    if tier == "neural":
+        from unspin.decode.rescore import rescore
         from unspin.lm.neural import get_neural_lm
 
-        # The neural model costs ~0.1 s per candidate sentence on 2 cores, so
-        # it sees only the decisions the n-gram span model could report.
-        model = bundle.span_models[config.mode]
-        chosen = {(si, di) for si, ((toks, _, lps, _), ds) in enumerate(zip(work, decisions,
-                                                                           strict=True))
-                  for di, d in enumerate(ds)
-                  if model.probability(_decision_features(d, toks, lps, bundle, doc))
-                  >= RESCORE_MIN}
-        decisions = rescore(text, [(toks, ds) for (toks, *_), ds in zip(work, decisions,
-                                                                           strict=True)],
-                            get_neural_lm(), config.channel_weight,
-                            bundle.generator if "lm" in config.sources else None, chosen)
+        decisions, nn_feats, nn_doc = rescore(
+            text, [(toks, ds) for (toks, *_), ds in zip(work, decisions, strict=True)],
+            get_neural_lm(), config.channel_weight,
+            bundle.generator if "lm" in config.sources else None, breaks)
+        doc.update(nn_doc)
     features = document_features(n_words, [d.p_changed for ds in decisions for d in ds])
     features.update(doc)
     features["spin_rate"] = rate
     # P(document spun), then each span's P(substituted | spun document).
-    score = bundle.calibrations[config.mode].probability(features)
+    score = bundle.calibrations[tier].probability(features)
+    span_model = bundle.span_models[tier]
     spans: list[Span] = []
-    for (toks, _, lps, _), ds in zip(work, decisions, strict=True):
-        for d in ds:
+    for si, ((toks, _, lps, _), ds) in enumerate(zip(work, decisions, strict=True)):
+        for di, d in enumerate(ds):
             feats = _decision_features(d, toks, lps, bundle, doc)
-            prob = score * bundle.span_models[config.mode].probability(feats)
+            feats.update(nn_feats.get((si, di), {}))
+            prob = score * span_model.probability(feats)
             if collect is not None:
                 assert d.chosen.proposal is not None
                 collect.append((toks[d.i].start, toks[d.j - 1].end, d.chosen.proposal.text,

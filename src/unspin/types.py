@@ -50,7 +50,8 @@ class Evidence:
     """A fact that supports (or weakens) a flag, in words a reviewer can check.
 
     ``kind`` is one of a fixed vocabulary: ``channel`` (a thesaurus / learned
-    table / fingerprint link), ``lm`` (language-model gain), ``fingerprint``,
+    table / fingerprint link), ``lm`` (language-model gain), ``neural`` (the
+    accurate tier's neural gain), ``posterior``, ``fingerprint``,
     ``leaked`` (an original word found in a hashtag or slug), ``signature``
     (spinner boilerplate).
     """

@@ -1,30 +1,34 @@
-"""Accurate tier: rescore contested decisions with the causal neural LM.
+"""Accurate tier: one pass of the causal neural LM re-ranks every decision.
 
-The n-gram decoder sees two words of context; a sentence-level causal LM
-(SmolLM2-135M, ``unspin.lm.neural``) sees the whole sentence. Rescoring every
-position would cost seconds per story on a CPU, so only *contested*
-decisions are rescored: those whose n-gram posterior P(changed) is at least
-``LOW``. For each, the sentence is scored once per alternative
-(the spun text, and the top n-gram candidates), all in one batch per
-document; the alternative's neural log-probability plus its channel score
-gives a new posterior, which replaces the n-gram one in the decision.
+The n-gram decoder sees two words of context; SmolLM2-135M
+(``unspin.lm.neural``) sees everything before a word. Scoring each candidate
+sentence separately costs a forward pass per alternative (the first version
+of this tier did that: ~10 s per 600-word story on 2 cores). Instead, the
+neural model reads the spun text once, left to right. At every decision its
+distribution at the span's first token already scores *every* candidate
+(by its first token) against the full left context, and says how surprising
+the spun word and the word after it are. So the cost is the text's length,
+whatever the number of candidates.
 
-The same forward pass that scores the spun sentence also says which words
-the neural model expected where the spun word stands. For a one-word
-decision those words (same part of speech as the spun word, see
-``candidates/lmfill.py``) join the alternatives as LM proposals, and a second
-batch scores their sentences: this is how the accurate tier restores
-substitutions that no thesaurus links and the n-gram model cannot see
-("assortment" -> "number").
+Each alternative's score becomes its n-gram score (left and right context,
+channel) plus ``NEURAL_WEIGHT`` times its neural gain over the spun word,
+``log P_nn(candidate | left) - log P_nn(spun | left)``; the posterior and the
+chosen candidate are recomputed from those scores. For a one-word decision
+the words the neural model expects at the span, filtered by part of speech
+and thesaurus relatedness (``CandidateGenerator.lm_proposals``), join the
+alternatives as LM proposals: this is how the accurate tier restores
+substitutions that no thesaurus links ("assortment" -> "number"). Their
+n-gram score is taken as neutral (the keep alternative's), since the n-gram
+decoder never saw them.
 
-Decisions the n-gram model is sure of still go to the neural model: being
-sure that a word was changed is not being sure what it was ("assortment" has
-a dozen thesaurus originals, and the trigram's favourite is often wrong).
-Only decisions with P(changed) below ``LOW`` are left alone.
+The neural quantities also become span-model features (``NN_FEATURES``) and
+document features (``NN_DOC_FEATURES``); the accurate tier has its own fitted
+span and document models (``bench/fit_model.py``, tier "neural").
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -33,100 +37,94 @@ from unspin.candidates.generate import CandidateGenerator
 from unspin.decode.lattice import Alternative, Decision, Edge, softmax
 from unspin.text.tokenize import Token
 
-#: Rescore decisions whose n-gram P(changed) is at least LOW.
-LOW = 0.05
-#: The core sends only decisions whose n-gram span-model probability is at
-#: least this (those that could be reported), bounding the neural cost by
-#: the number of plausible flags instead of the number of words.
-RESCORE_MIN = 0.2
-#: Alternatives per decision sent to the neural model (plus the spun text).
-TOP = 3
+#: Weight of the neural left-context gain against the n-gram + channel score.
+NEURAL_WEIGHT = 1.0
+#: Alternatives per decision scored by the neural model (best n-gram first).
+TOP = 8
 #: Neural proposals added per one-word decision, and how deep to look for them.
 FILLS, FILL_DEPTH = 3, 40
 
+#: Span-model features the accurate tier adds (see ``decode/spanmodel.py``).
+NN_FEATURES = (
+    "nn_spun_first",  # log P_nn(first token of the spun text | left context)
+    "nn_spun_lp",  # log P_nn(all its tokens | left context)
+    "nn_gain",  # neural gain of the chosen candidate over the spun text
+    "nn_next",  # log P_nn(token after the span | left, spun text)
+    "nn_rank",  # log(1 + tokens the model preferred to the spun one)
+    "nn_entropy",  # entropy of the model's distribution at the span
+)
+#: Document features the accurate tier adds (see ``decode/score.py``).
+NN_DOC_FEATURES = ("nn_mean_lp", "nn_low_share")
+
 
 def rescore(text: str, sentences: Sequence[tuple[Sequence[Token], Sequence[Decision]]],
-            lm: Any, channel_weight: float,
-            proposals: CandidateGenerator | None = None,
-            chosen: set[tuple[int, int]] | None = None) -> list[list[Decision]]:
-    """Return the decisions of each sentence, contested ones rescored.
+            lm: Any, channel_weight: float, proposals: CandidateGenerator | None = None,
+            breaks: Sequence[int] = ()
+            ) -> tuple[list[list[Decision]], dict[tuple[int, int], dict[str, float]],
+                       dict[str, float]]:
+    """Re-rank every decision with one neural pass over ``text``.
 
-    With ``proposals`` (the candidate generator), one-word decisions also get
-    the neural model's own proposals (source "lm"); without it, only the
-    n-gram alternatives compete. ``chosen`` restricts rescoring to those
-    (sentence, decision) indices.
+    Returns the decisions of each sentence, the neural span features of each
+    ``(sentence, decision)`` and the neural document features. With
+    ``proposals`` (the candidate generator), one-word decisions also get the
+    neural model's own proposals (source "lm"). ``breaks`` are the text's
+    sentence starts (where a long text may be cut into chunks). The pass runs
+    even with no decision: the document features need it.
     """
-    jobs: list[tuple[int, int, list[Alternative], int]] = []
-    texts: list[str] = []
-    offsets: dict[int, list[int]] = {}
+    keys: list[tuple[int, int]] = []
+    queries: list[tuple[int, int, list[str]]] = []
     for si, (toks, decisions) in enumerate(sentences):
-        if not toks:
-            continue
-        s0, s1 = toks[0].start, toks[-1].end
         for di, d in enumerate(decisions):
-            if d.p_changed < LOW or (chosen is not None and (si, di) not in chosen):
-                continue
-            alts = [a for a in d.alternatives if a.edge.proposal is not None][:TOP]
-            keep = [a for a in d.alternatives if a.edge.proposal is None]
-            alts = keep + alts
-            start, end = toks[d.i].start, toks[d.j - 1].end
-            first = len(texts)
-            for a in alts:
-                new = text[start:end] if a.edge.proposal is None else a.edge.proposal.text
-                texts.append(text[s0:start] + new + text[end:s1])
-            if proposals is not None and d.j - d.i == 1:
-                offsets[first] = [start - s0]  # alts[0] is the spun sentence
-            jobs.append((si, di, alts, first))
+            alts = [a.edge.proposal.text for a in d.alternatives
+                    if a.edge.proposal is not None][:TOP]
+            keys.append((si, di))
+            queries.append((toks[d.i].start, toks[d.j - 1].end, alts))
     out = [list(ds) for _, ds in sentences]
-    if not texts:
-        return out
-    if offsets:
-        scores, predicted = lm.score_and_predict(texts, offsets, top=FILL_DEPTH)
-    else:
-        scores, predicted = lm.score(texts), {}
-    # Second batch: the sentences with the neural model's own proposals.
-    extra: list[str] = []
-    extra_alts: dict[int, list[Alternative]] = {}
-    for k, (si, di, alts, first) in enumerate(jobs):
-        got = predicted.get((first, offsets.get(first, [-1])[0]))
-        if not got or proposals is None:
+    ev = lm.evidence(text, queries, breaks, top=FILL_DEPTH if proposals is not None else 0)
+    features: dict[tuple[int, int], dict[str, float]] = {}
+    for (si, di), pe in zip(keys, ev.spans, strict=True):
+        if pe is None:
             continue
-        d = out[si][di]
         toks = sentences[si][0]
-        have = {a.edge.proposal.text for a in alts if a.edge.proposal is not None}
-        fills = proposals.lm_proposals(toks[d.i].norm, got, have, FILLS, "the neural model")
-        if not fills:
+        d = out[si][di]
+        keep = next(a for a in d.alternatives if a.edge.proposal is None)
+        scored: list[tuple[Edge, float, float]] = []  # edge, n-gram lm, neural
+        for a in d.alternatives:
+            if a.edge.proposal is None:
+                scored.append((a.edge, a.lm, pe.spun_first))
+            elif a.edge.proposal.text in pe.alternatives:
+                scored.append((a.edge, a.lm, pe.alternatives[a.edge.proposal.text]))
+        if proposals is not None and d.j - d.i == 1 and pe.predicted:
+            have = {e.proposal.text for e, _, _ in scored if e.proposal is not None}
+            fills = proposals.lm_proposals(toks[d.i].norm, pe.predicted, have, FILLS,
+                                           "the neural model")
+            sub = next((e for e, _, _ in scored if e.proposal is not None), None)
+            log_sub = (sub.channel - sub.proposal.channel
+                       if sub is not None and sub.proposal is not None else 0.0)
+            lp = dict(pe.predicted)
+            for p in fills:
+                scored.append((Edge(d.i, d.j, p.words, log_sub + p.channel, p), keep.lm,
+                               lp[p.text]))
+        if not any(e.proposal is not None for e, _, _ in scored):
             continue
-        sub = next((a.edge for a in alts if a.edge.proposal is not None), None)
-        log_sub = (sub.channel - sub.proposal.channel
-                   if sub is not None and sub.proposal is not None else 0.0)
-        s0, s1 = toks[0].start, toks[-1].end
-        start, end = toks[d.i].start, toks[d.j - 1].end
-        extra_alts[k] = [Alternative(Edge(d.i, d.j, p.words, log_sub + p.channel, p),
-                                     0.0, 0.0, 0.0) for p in fills]
-        extra.extend(text[s0:start] + p.text + text[end:s1] for p in fills)
-    extra_scores = lm.score(extra) if extra else []
-    e = 0
-    k_text = 0
-    for k, (si, di, alts, _first) in enumerate(jobs):
-        neural = list(scores[k_text : k_text + len(alts)])
-        k_text += len(alts)
-        added = extra_alts.get(k, [])
-        if added:
-            neural += extra_scores[e : e + len(added)]
-            e += len(added)
-            alts = alts + added
-        totals = [n + channel_weight * a.edge.channel for n, a in zip(neural, alts, strict=True)]
+        totals = [lm_ + channel_weight * e.channel + NEURAL_WEIGHT * (nn - pe.spun_first)
+                  for e, lm_, nn in scored]
         post = softmax(totals)
-        ranked = sorted(
-            (Alternative(a.edge, t, n, p) for a, t, n, p in zip(alts, totals, neural, post,
-                                                                  strict=True)),
-            key=lambda a: -a.posterior,
-        )
+        ranked = sorted((Alternative(e, t, lm_, p)
+                         for (e, lm_, _), t, p in zip(scored, totals, post, strict=True)),
+                        key=lambda a: -a.posterior)
         p_keep = next(a.posterior for a in ranked if a.edge.proposal is None)
-        best = ranked[0] if ranked[0].edge.proposal is not None else next(
-            a for a in ranked if a.edge.proposal is not None)
-        old = out[si][di]
-        out[si][di] = replace(old, chosen=best.edge, alternatives=tuple(ranked),
+        best = next(a for a in ranked if a.edge.proposal is not None)
+        nn_of = {id(e): nn for e, _, nn in scored}
+        out[si][di] = replace(d, chosen=best.edge, alternatives=tuple(ranked),
                               p_changed=1.0 - p_keep)
-    return out
+        features[(si, di)] = {
+            "nn_spun_first": pe.spun_first,
+            "nn_spun_lp": pe.spun_lp,
+            "nn_gain": nn_of[id(best.edge)] - pe.spun_first,
+            "nn_next": pe.next_lp,
+            "nn_rank": math.log1p(pe.rank),
+            "nn_entropy": pe.entropy,
+        }
+    doc = {"nn_mean_lp": ev.mean_lp, "nn_low_share": ev.low_share}
+    return out, features, doc

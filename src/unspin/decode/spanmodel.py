@@ -119,13 +119,14 @@ def fit_logistic(rows: Sequence[dict[str, float]], labels: Sequence[int], l2: fl
                      {n: float(v) for n, v in zip(names, scales, strict=True)}, provenance)
 
 
-#: Decoding modes with their own fitted models.
-MODES = ("full", "screen")
+#: Tiers with their own fitted models: the two n-gram decoding modes, and the
+#: accurate tier (full mode re-ranked by the neural LM, with its own features).
+TIERS = ("full", "screen", "neural")
 
 
-def model_key(kind: str, mode: str) -> str:
-    """Key of a fitted model: the LM kind, plus "/screen" for screen mode."""
-    return kind if mode == "full" else f"{kind}/{mode}"
+def model_key(kind: str, tier: str) -> str:
+    """Key of a fitted model: the LM kind, plus "/screen" or "/neural" for those tiers."""
+    return kind if tier == "full" else f"{kind}/{tier}"
 
 
 def load_span_models() -> dict[str, LogisticModel]:

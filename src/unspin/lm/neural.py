@@ -41,6 +41,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,8 @@ __all__ = [
     "GGUF_FILENAME",
     "MODEL_PACKAGE",
     "NeuralLM",
+    "PositionEvidence",
+    "TextEvidence",
     "default_gguf_path",
     "get_neural_lm",
 ]
@@ -64,6 +67,11 @@ DEFAULT_CONTEXT = "<|endoftext|>"
 MAX_TOKENS = 2048
 #: Padded tokens per forward pass; bounds the logits tensor (tokens x 49,152 floats).
 BATCH_TOKENS = 2048
+#: Tokens per forward pass of :meth:`NeuralLM.evidence`; longer texts are cut
+#: into chunks at sentence starts (each chunk is conditioned on the context only).
+CHUNK_TOKENS = 1024
+#: A token is "surprising" below this log-probability (document statistics).
+LOW_LP = -8.0
 #: Bumped when the layout of the converted cache directory changes.
 CONVERTED_FORMAT = 1
 _COMPLETE_MARKER = "unspin-converted.txt"
@@ -150,6 +158,36 @@ def _convert(gguf: Path, target: Path) -> None:
             # Another process finished first: its copy is identical, keep it.
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class PositionEvidence:
+    """What the neural model thinks of one span, from a single left-to-right pass.
+
+    All values are natural-log probabilities given everything before the span.
+    ``alternatives`` scores each candidate by its *first* token only: exact for
+    the one-token words that make up most substitutions, and it needs no extra
+    forward pass (the pass that scores the text already holds the distribution
+    at the span). ``predicted`` lists the likeliest new words at the span.
+    """
+
+    spun_first: float
+    spun_lp: float
+    next_lp: float
+    rank: int
+    entropy: float
+    alternatives: dict[str, float] = field(default_factory=dict)
+    predicted: list[tuple[str, float]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TextEvidence:
+    """Per-span evidence (``None`` where a span maps to no token) and document statistics."""
+
+    spans: list[PositionEvidence | None]
+    tokens: int
+    mean_lp: float
+    low_share: float
 
 
 class NeuralLM:
@@ -338,6 +376,107 @@ class NeuralLM:
         values = self._token_logprobs(encoded, predict, found, top)
         totals = [math.fsum(v) for v in values]
         return totals, {(i, back[(i, pos)]): got for (i, pos), got in found.items()}
+
+    def _chunks(self, offsets: Sequence[tuple[int, int]], breaks: Sequence[int]
+                ) -> list[tuple[int, int]]:
+        """Token ranges of at most CHUNK_TOKENS, cut where a sentence starts if possible."""
+        starts = sorted(set(breaks))
+        cut_ok = [False] * len(offsets)
+        j = 0
+        for k, (a, _b) in enumerate(offsets):
+            while j < len(starts) and starts[j] < a:
+                j += 1
+            # a token starting at (or just before, with its space) a sentence start
+            cut_ok[k] = j < len(starts) and starts[j] <= a + 1 and k > 0
+        out: list[tuple[int, int]] = []
+        a = 0
+        while a < len(offsets):
+            b = min(len(offsets), a + CHUNK_TOKENS)
+            if b < len(offsets):
+                best = next((k for k in range(b, a + CHUNK_TOKENS // 2, -1) if cut_ok[k]), b)
+                b = best
+            out.append((a, b))
+            a = b
+        return out
+
+    def evidence(self, text: str, spans: Sequence[tuple[int, int, Sequence[str]]],
+                 breaks: Sequence[int] = (), top: int = 0) -> TextEvidence:
+        """One left-to-right pass over ``text``; evidence for each ``(start, end, alternatives)``.
+
+        This is the accurate tier's only forward pass (see decode/rescore.py):
+        its cost is the text's length, not the number of candidates. ``breaks``
+        are sentence-start offsets where a long text may be cut into chunks.
+        ``top`` > 0 also lists the likeliest new words at each span.
+        """
+        if not isinstance(text, str):
+            raise InputError(f"NeuralLM scores str, got {type(text).__name__}; decode bytes first")
+        torch = self._torch
+        enc = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        ids: list[int] = list(enc["input_ids"])
+        offsets: list[tuple[int, int]] = [tuple(o) for o in enc["offset_mapping"]]
+        # token range of each span: tokens overlapping it (a token carries its leading space)
+        ranges: list[tuple[int, int] | None] = []
+        for start, end, _alts in spans:
+            ks = [k for k, (a, b) in enumerate(offsets) if a < end and b > start and b > a]
+            ranges.append((ks[0], ks[-1] + 1) if ks else None)
+        wanted: dict[int, list[int]] = {}
+        for n, r in enumerate(ranges):
+            if r is not None:
+                wanted.setdefault(r[0], []).append(n)
+        token_lp = [0.0] * len(ids)
+        rows: dict[int, Any] = {}  # token index -> log-distribution predicting it
+        words_ids, words = self._word_vocab()
+        ctx = self.context_ids
+        for a, b in self._chunks(offsets, breaks):
+            chunk = ctx + ids[a:b]
+            inp = torch.tensor([chunk], dtype=torch.long)
+            with torch.inference_mode():
+                logits = self.model(input_ids=inp).logits[0].float()
+                logprobs = torch.log_softmax(logits, dim=-1)
+            shift = len(ctx) - a  # chunk position of token k is k + shift
+            first = a if ctx else a + 1
+            if first < b:
+                pos = torch.arange(first + shift, b + shift)
+                got = logprobs[pos - 1].gather(1, torch.tensor([chunk[p] for p in pos.tolist()]
+                                                              ).unsqueeze(1)).squeeze(1)
+                for k, v in zip(range(first, b), got.tolist(), strict=True):
+                    token_lp[k] = float(v)
+            for k in wanted:
+                if a <= k < b and k + shift >= 1:
+                    rows[k] = logprobs[k + shift - 1].clone()
+        out: list[PositionEvidence | None] = []
+        for (start, _end, alts), r in zip(spans, ranges, strict=True):
+            if r is None or r[0] not in rows:
+                out.append(None)
+                continue
+            k0, k1 = r
+            dist = rows[k0]
+            spun_first = float(dist[ids[k0]])
+            rank = int((dist > dist[ids[k0]]).sum())
+            entropy = float(-(dist.exp() * dist).sum())
+            spaced = start > 0 and text[start - 1] == " "
+            scored: dict[str, float] = {}
+            for alt in alts:
+                alt_ids = self.tokenizer((" " if spaced else "") + alt,
+                                         add_special_tokens=False)["input_ids"]
+                if alt_ids:
+                    scored[alt] = float(dist[alt_ids[0]])
+            predicted: list[tuple[str, float]] = []
+            if top > 0:
+                values, index = torch.topk(dist[words_ids], min(top, len(words)))
+                predicted = [(words[int(i)], float(v))
+                             for v, i in zip(values.tolist(), index.tolist(), strict=True)]
+            out.append(PositionEvidence(
+                spun_first=spun_first,
+                spun_lp=math.fsum(token_lp[k0:k1]),
+                next_lp=token_lp[k1] if k1 < len(ids) else 0.0,
+                rank=rank, entropy=entropy, alternatives=scored, predicted=predicted))
+        scored_lp = token_lp if ctx else token_lp[1:]
+        n = len(scored_lp)
+        return TextEvidence(
+            out, len(ids),
+            math.fsum(scored_lp) / n if n else 0.0,
+            sum(1 for v in scored_lp if v < LOW_LP) / n if n else 0.0)
 
     def score(self, texts: list[str]) -> list[float]:
         """Total natural-log probability of each text (batched; empty text scores 0.0)."""

@@ -20,7 +20,7 @@ from unspin.candidates.lmfill import FillIndex, load_fill_index
 from unspin.config import Config
 from unspin.decode.channel import ChannelModel, default_channel
 from unspin.decode.score import default_calibration
-from unspin.decode.spanmodel import MODES, LogisticModel, load_span_models, model_key
+from unspin.decode.spanmodel import TIERS, LogisticModel, load_span_models, model_key
 from unspin.lm.ngram import NgramLM, load_ngram
 from unspin.resources.build import COMMON_FILE, DEFAULT_NGRAM_FILE, INVERSE_FILE, ensure_built
 from unspin.resources.inverse import InverseIndex
@@ -35,12 +35,12 @@ class Bundle:
     lm: NgramLM
     generator: CandidateGenerator
     channel: ChannelModel
-    #: Document model per decoding mode ("full", "screen").
+    #: Document model per tier ("full", "screen", "neural").
     calibrations: dict[str, LogisticModel]
     lm_name: str
     common: Any
-    #: Span model per decoding mode: screen decides locally, so its decisions
-    #: have their own feature distribution and get their own fit.
+    #: Span model per tier: screen decides locally and the neural tier adds
+    #: features, so each has its own feature distribution and its own fit.
     span_models: dict[str, LogisticModel]
     #: Compiled fingerprint matcher (None when no list is imported).
     matcher: Any = None
@@ -94,10 +94,12 @@ def _bundle(cache_override: str | None, ngram_path: str | None, learned: tuple[s
     common.mmap(str(cache / COMMON_FILE))
     kind = "default" if ngram_path is None else "kn3"
     fitted = load_span_models()
-    span_models = {mode: fitted.get(model_key(kind, mode), fitted.get(kind, LogisticModel()))
-                   for mode in MODES}
-    calibrations = {mode: default_calibration(model_key(kind, mode), fallback=kind)
-                    for mode in MODES}
+    # a tier without its own fit falls back to the full-mode model, which
+    # simply ignores the features it was not fitted on
+    span_models = {tier: fitted.get(model_key(kind, tier), fitted.get(kind, LogisticModel()))
+                   for tier in TIERS}
+    calibrations = {tier: default_calibration(model_key(kind, tier), fallback=kind)
+                    for tier in TIERS}
     fill = load_fill_index(lm_path, str(cache)) if "lm" in sources else None
     return Bundle(lm, gen, channel, calibrations, name, common, span_models, matcher, fill)
 
