@@ -57,8 +57,11 @@ def test_case(kind: str, case: dict[str, Any], shared_data: Path,
     lm = case.get("config", {}).get("lm")
     if lm not in (None, "newsroom"):
         raise ValueError(f"case {case['id']}: config.lm must be 'newsroom' or absent")
+    scorer = case.get("config", {}).get("scorer", "ngram")
+    if scorer not in ("ngram", "neural"):
+        raise ValueError(f"case {case['id']}: config.scorer must be 'ngram' or 'neural'")
     ngram = request.getfixturevalue("newsroom_lm") if lm == "newsroom" else None
-    a = unspin.check(text, ngram_path=ngram)
+    a = unspin.check(text, ngram_path=ngram, scorer=scorer)
     # invariants
     assert unspin.apply_edits(text, a.edits) == a.restored_text
     for s in a.spans:
