@@ -47,6 +47,19 @@ def test_core_meets_floors(gate_slice: harness.GateSlice) -> None:
     assert not failures, "\n".join(failures)
 
 
+@pytest.mark.engine
+def test_accurate_tier_meets_its_floors(gate_slice: harness.GateSlice) -> None:
+    """The neural tier has floors of its own (``neural`` in gate_floors.json)."""
+    spec = FLOORS.get("neural")
+    if not spec or any(v is None for sect in ("floors", "ceilings")
+                       for v in spec.get(sect, {}).values()):
+        pytest.fail("accurate-tier floors not pinned: run `unspin bench gate --tier neural "
+                    "--pin` and commit gate_floors.json")
+    measured = harness.run_gate(harness.gate_restorer("neural"), gate_slice)
+    failures = harness.check_floors(measured, spec)
+    assert not failures, "\n".join(failures)
+
+
 def _random_changer(text: str) -> Analysis:
     """Broken restorer: flags every fifth word and replaces it with a random word."""
     rng = random.Random(len(text))

@@ -111,14 +111,34 @@ def bench_run(
     raise typer.Exit(runner.main(argv))
 
 
+def _pin(block: dict[str, Any], measured: dict[str, float]) -> None:
+    """Floors = measured - margin, ceilings = measured + margin, into ``block``."""
+    # A floor at or below zero could never fail: such metrics are listed
+    # as unpinned, with the measurement, until they clear their margin.
+    candidates = {k: round(measured[k] - PIN_MARGINS[k], 4)
+                  for k in ("span_f1", "restoration_exact", "fingerprint_top1")}
+    block["floors"] = {k: v for k, v in candidates.items() if v > 0}
+    block["unpinned"] = {k: f"measured {measured[k]:.4f}: a floor at or below zero could "
+                            "not fail" for k, v in candidates.items() if v <= 0}
+    block["margins"] = {k: PIN_MARGINS[k] for k in (*block["floors"], "false_change_rate")}
+    block["ceilings"] = {k: round(measured[k] + PIN_MARGINS[k], 4)
+                         for k in block.get("ceilings", {})}
+    block["measured"] = {k: round(v, 4) for k, v in measured.items()}
+    block.pop("TODO", None)
+
+
 @bench_app.command("gate")
 def bench_gate(
     floors: Annotated[Path, typer.Option(help="floors file")] = DEFAULT_FLOORS,
     pin: Annotated[
         bool, typer.Option("--pin", help="write measured values minus the stated margins")
     ] = False,
+    tier: Annotated[str, typer.Option(help="ngram (full mode) or neural (accurate tier)")
+                    ] = "ngram",
 ) -> None:
     """Run the quality gate with the core restorer; exit 1 if a floor is missed."""
+    if tier not in ("ngram", "neural"):
+        _fail(f"--tier must be ngram or neural, not {tier!r}")
     from unspin.evaluation import harness
 
     if not floors.is_file():
@@ -128,26 +148,21 @@ def bench_gate(
     if spec.get("slice_hash") not in (None, sl.hash) and not pin:
         _fail(f"gate slice hash {sl.hash} != pinned {spec.get('slice_hash')}: the slice "
               "changed; re-pin the floors deliberately with --pin")
-    measured = harness.run_gate(harness.gate_restorer(), sl)
+    # the n-gram tier's floors sit at the top of the file, the accurate tier's under "neural"
+    block = spec if tier == "ngram" else spec.setdefault(
+        "neural", {"ceilings": {"false_change_rate": None},
+                   "configuration": "the newsroom n-gram model with scorer='neural' "
+                                    "(harness.gate_restorer('neural'))"})
+    measured = harness.run_gate(harness.gate_restorer(tier), sl)
     for name, value in measured.items():
         typer.echo(f"{name:20s} {value:.4f}")
     if pin:
         spec["slice_hash"] = sl.hash
-        # A floor at or below zero could never fail: such metrics are listed
-        # as unpinned, with the measurement, until they clear their margin.
-        candidates = {k: round(measured[k] - PIN_MARGINS[k], 4)
-                      for k in ("span_f1", "restoration_exact", "fingerprint_top1")}
-        spec["floors"] = {k: v for k, v in candidates.items() if v > 0}
-        spec["unpinned"] = {k: f"measured {measured[k]:.4f}: a floor at or below zero could "
-                               "not fail" for k, v in candidates.items() if v <= 0}
-        spec["margins"] = {k: PIN_MARGINS[k] for k in (*spec["floors"], "false_change_rate")}
-        spec["ceilings"] = {k: round(measured[k] + PIN_MARGINS[k], 4)
-                            for k in spec.get("ceilings", {})}
-        spec["measured"] = {k: round(v, 4) for k, v in measured.items()}
-        spec.pop("TODO", None)
+        _pin(block, measured)
         floors.write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")
-        typer.echo(f"pinned floors in {floors}")
+        typer.echo(f"pinned {tier} floors in {floors}")
         return
+    spec = block
     failures = harness.check_floors(measured, spec)
     for f in failures:
         typer.echo(f"FAIL {f}", err=True)

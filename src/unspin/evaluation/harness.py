@@ -394,14 +394,16 @@ def gate_slice() -> GateSlice:
     return GateSlice(items, rows, h.hexdigest()[:16])
 
 
-def gate_restorer() -> Restorer:
-    """The configuration the gate pins: the core with the newsroom n-gram model.
+def gate_restorer(tier: str = "ngram") -> Restorer:
+    """The configuration the gate pins: the core with the newsroom n-gram model
+    (``tier="neural"``: the same, re-ranked by the neural LM).
 
     The shipped default model is too weak for floors that mean anything (span
     F1 about 0.02 on the slice), so the gate measures the configuration the
     README recommends, a model built from the user's own archive.
     """
-    return core_restorer(ngram_path=str(ensure_ngram()))
+    return core_restorer(ngram_path=str(ensure_ngram()),
+                         scorer="neural" if tier == "neural" else "ngram")
 
 
 def run_gate(restorer: Restorer, sl: GateSlice | None = None) -> dict[str, float]:
