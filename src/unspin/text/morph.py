@@ -74,36 +74,42 @@ def _shallow(table: dict[str, Any], overrides: dict[str, Any]) -> Callable[[str]
     return entry
 
 
-@lru_cache(maxsize=1)
-def _all_lemmas() -> Callable[[str], dict[str, Any]]:
-    """``lemminflect.getAllLemmas`` (see ``_shallow``); the public one on other versions."""
+def _fast_or_public(public: str, tables: Callable[[], tuple[Any, Any]]
+                    ) -> Callable[[str], dict[str, Any]]:
+    """``_shallow`` over lemminflect 0.2.3's tables, else its public function ``public``."""
     lem = _lemminflect()
     try:
-        from lemminflect.core.Lemmatizer import Lemmatizer
-
-        tables = (Lemmatizer()._getLemmaDict(), Lemmatizer()._getOverridesDict())
+        got: tuple[Any, Any] | None = tables()
     except (ImportError, AttributeError):
-        tables = None
-    if lem.__version__ != "0.2.3" or tables is None or not all(isinstance(t, dict) for t in tables):
-        result: Callable[[str], dict[str, Any]] = lem.getAllLemmas
+        got = None
+    if lem.__version__ != "0.2.3" or got is None or not all(isinstance(t, dict) for t in got):
+        result: Callable[[str], dict[str, Any]] = getattr(lem, public)
         return result
-    return _shallow(*tables)
+    return _shallow(*got)
+
+
+def _lemma_tables() -> tuple[Any, Any]:
+    from lemminflect.core.Lemmatizer import Lemmatizer
+
+    return Lemmatizer()._getLemmaDict(), Lemmatizer()._getOverridesDict()
+
+
+def _inflection_tables() -> tuple[Any, Any]:
+    from lemminflect.core.Inflections import Inflections
+
+    return Inflections()._getInflDict(), Inflections()._getOverridesDict()
+
+
+@lru_cache(maxsize=1)
+def _all_lemmas() -> Callable[[str], dict[str, Any]]:
+    """``lemminflect.getAllLemmas`` without its per-call deep copy (see ``_shallow``)."""
+    return _fast_or_public("getAllLemmas", _lemma_tables)
 
 
 @lru_cache(maxsize=1)
 def _all_inflections() -> Callable[[str], dict[str, Any]]:
-    """``lemminflect.getAllInflections`` (see ``_shallow``); the public one on other versions."""
-    lem = _lemminflect()
-    try:
-        from lemminflect.core.Inflections import Inflections
-
-        tables = (Inflections()._getInflDict(), Inflections()._getOverridesDict())
-    except (ImportError, AttributeError):
-        tables = None
-    if lem.__version__ != "0.2.3" or tables is None or not all(isinstance(t, dict) for t in tables):
-        result: Callable[[str], dict[str, Any]] = lem.getAllInflections
-        return result
-    return _shallow(*tables)
+    """``lemminflect.getAllInflections`` without its per-call deep copy (see ``_shallow``)."""
+    return _fast_or_public("getAllInflections", _inflection_tables)
 
 
 @lru_cache(maxsize=200_000)
