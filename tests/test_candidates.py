@@ -123,3 +123,31 @@ def test_an_index_of_an_older_layout_is_stale() -> None:
     assert _layout_ok({"files": {INVERSE_FILE: {"layout": LAYOUT}}})
     assert not _layout_ok({"files": {INVERSE_FILE: {"entries": 3}}}), "layout 1 had no field"
     assert not _layout_ok({})
+
+
+def test_screen_decisions_reuse_pruning_scores_exactly() -> None:
+    """Screen mode reads each kept edge's pruning LM score back instead of
+    rescoring the window; the decisions must equal those from a rescore."""
+    from dataclasses import replace
+
+    from unspin.core import _decoder
+    from unspin.decode.lattice import word_view
+    from unspin.text import split_sentences, tokenize
+
+    config = Config(mode="screen")
+    bundle = get_bundle(config)
+    decoder = _decoder(bundle, config)
+    text = ("The dying toll rose to 68 on Saturday, the ministry stated. Folks who hold "
+            "been cured were sent dwelling, whereas the assortment of instances climbed.")
+    seen = 0
+    for sentence in split_sentences(text, tokenize(text)):
+        toks, adjacent, protected = word_view(sentence, bundle.is_common)
+        words = [t.norm for t in toks]
+        edges = decoder.build_edges(words, adjacent, protected, None)
+        assert any(e.lm is not None for group in edges for e in group[1:])
+        bare = [[replace(e, lm=None) for e in group] for group in edges]
+        reused, fresh = decoder.local_decisions(words, edges), decoder.local_decisions(words, bare)
+        assert [(d.i, d.j, d.chosen.words, d.p_changed) for d in reused] == \
+               [(d.i, d.j, d.chosen.words, d.p_changed) for d in fresh]
+        seen += len(reused)
+    assert seen > 0

@@ -52,10 +52,14 @@ class Edge:
     words: tuple[str, ...]
     channel: float
     proposal: Proposal | None  # None: keep the spun tokens
+    #: Local LM score of the window against the spun context, when pruning
+    #: computed it (screen mode's ``local_decisions`` reads it back).
+    lm: float | None = None
 
 
-def _edge_maker() -> Callable[[int, int, tuple[str, ...], float, Proposal | None], Edge]:
-    """``Edge(i, j, words, channel, proposal)`` at about half the cost.
+def _edge_maker() -> Callable[[int, int, tuple[str, ...], float, Proposal | None, float | None],
+                              Edge]:
+    """``Edge(i, j, words, channel, proposal, lm)`` at about half the cost.
 
     A frozen dataclass's ``__init__`` stores each field through
     ``object.__setattr__``; the decoder makes an Edge for every word of every
@@ -65,17 +69,18 @@ def _edge_maker() -> Callable[[int, int, tuple[str, ...], float, Proposal | None
     like any Edge.
     """
     new = object.__new__
-    set_i, set_j, set_words, set_channel, set_proposal = (
-        vars(Edge)[name].__set__ for name in ("i", "j", "words", "channel", "proposal"))
+    set_i, set_j, set_words, set_channel, set_proposal, set_lm = (
+        vars(Edge)[name].__set__ for name in ("i", "j", "words", "channel", "proposal", "lm"))
 
     def make(i: int, j: int, words: tuple[str, ...], channel: float,
-             proposal: Proposal | None) -> Edge:
+             proposal: Proposal | None, lm: float | None) -> Edge:
         edge: Edge = new(Edge)
         set_i(edge, i)
         set_j(edge, j)
         set_words(edge, words)
         set_channel(edge, channel)
         set_proposal(edge, proposal)
+        set_lm(edge, lm)
         return edge
 
     return make
@@ -103,10 +108,6 @@ class Decision:
     p_changed: float
 
 
-#: Screen-mode positions whose pruning scores a decoder keeps for
-#: ``local_decisions`` (a long document has a few thousand).
-_MAX_PRUNED = 100_000
-
 #: A substitution before pruning: (end, original words, channel cost, proposal).
 _Sub = tuple[int, tuple[str, ...], float, Proposal]
 
@@ -133,15 +134,6 @@ class SentenceDecoder:
         self.max_span = max_span
         self.max_candidates = max_candidates
         self.context = max(1, lm.order - 1)
-        self.screen = screen
-        #: Screen mode: what ``_prune`` computed for each position's edge list
-        #: (the list itself, the words, the left-context state and each kept
-        #: edge's local LM score). ``local_decisions`` scores the very same
-        #: windows, so it reads them here instead of calling kenlm again. Keyed
-        #: by ``id`` of the list and checked with ``is``, so a list made
-        #: elsewhere (``rebase``, a caller) is scored afresh; an entry is
-        #: dropped once read.
-        self._pruned: dict[int, tuple[list[Edge], Sequence[str], Any, list[float]]] = {}
         self.set_rate(channel.p_sub)
 
     def set_rate(self, p_sub: float) -> None:
@@ -191,21 +183,16 @@ class SentenceDecoder:
     def build_edges(self, words: Sequence[str], adjacent: Sequence[bool],
                     protected: Sequence[bool], positions: set[int] | None) -> list[list[Edge]]:
         n = len(words)
-        edges: list[list[Edge]] = [[_edge(i, i + 1, (w,), 0.0, None)] for i, w in enumerate(words)]
+        edges: list[list[Edge]] = [[_edge(i, i + 1, (w,), 0.0, None, None)]
+                                   for i, w in enumerate(words)]
         todo = range(n) if positions is None else sorted(k for k in positions if 0 <= k < n)
         for i in todo:
             if protected[i]:
                 continue
             subs = self._candidates(words, adjacent, protected, i)
             if subs:
-                keep = _edge(i, i + 1, (words[i],), self.log_keep, None)
-                state, kept = self._prune(words, i, subs)
-                group = [keep, *(e for e, _ in kept)]
-                edges[i] = group
-                if self.screen:
-                    if len(self._pruned) >= _MAX_PRUNED:
-                        self._pruned.clear()  # never read back: only costs a recomputation
-                    self._pruned[id(group)] = (group, words, state, [lm for _, lm in kept])
+                keep = _edge(i, i + 1, (words[i],), self.log_keep, None, None)
+                edges[i] = [keep, *self._prune(words, i, subs)]
         return edges
 
     def _candidates(self, words: Sequence[str], adjacent: Sequence[bool],
@@ -252,19 +239,18 @@ class SentenceDecoder:
             new = [Edge(keep.i, keep.j, keep.words, cost, None)]
             for e in group[1:]:
                 assert e.proposal is not None
-                new.append(Edge(e.i, e.j, e.words, self.log_sub + e.proposal.channel, e.proposal))
+                new.append(Edge(e.i, e.j, e.words, self.log_sub + e.proposal.channel, e.proposal,
+                                e.lm))
             out.append(new)
         return out
 
-    def _prune(self, words: Sequence[str], i: int, subs: list[_Sub]
-               ) -> tuple[Any, list[tuple[Edge, float]]]:
+    def _prune(self, words: Sequence[str], i: int, subs: list[_Sub]) -> list[Edge]:
         """Keep the best ``max_candidates`` by local score against the spun context.
 
         Two stages, because common words have dozens of links: a cheap rank by
         channel plus the first word's log-prob after the left context (one
         kenlm call each), then the full local window for the survivors.
-        Returns the left-context state and the kept edges with their local LM
-        scores, best first.
+        Returns the kept edges, best first, each carrying its local LM score.
         """
         state = self._context_state(words, i)
         n = len(words)
@@ -286,8 +272,8 @@ class SentenceDecoder:
             scored.append((lm + cw * sub[2], lm, sub))
         # reverse=True keeps equal scores in proposal order, like a key of -score
         scored.sort(key=itemgetter(0), reverse=True)
-        return state, [(_edge(i, j, w, channel, p), lm)
-                       for _, lm, (j, w, channel, p) in scored[: self.max_candidates]]
+        return [_edge(i, j, w, channel, p, lm)
+                for _, lm, (j, w, channel, p) in scored[: self.max_candidates]]
 
     def local_decisions(self, words: Sequence[str], edges: list[list[Edge]]) -> list[Decision]:
         """Screen mode: decide each position against its spun neighbours, no beam.
@@ -309,22 +295,17 @@ class SentenceDecoder:
             group = edges[i]
             if len(group) < 2 or i < last_end:
                 continue
-            pruned = self._pruned.pop(id(group), None)
-            lms: list[float] | None = None
-            if pruned is not None and pruned[0] is group and pruned[1] is words:
-                state, lms = pruned[2], pruned[3]
-            else:
-                state = self._context_state(words, i)
+            state = self._context_state(words, i)
             best: tuple[float, int, list[Edge], list[float], list[float], list[float]] | None = None
             for j in dict.fromkeys(e.j for e in group[1:]):
                 following = words[j : j + ctx]
                 eos = j + ctx >= n
                 alts: list[Edge] = []
                 alt_lms: list[float] = []
-                for k, e in enumerate(group):
+                for e in group:
                     if e.j == j and e.proposal is not None:
                         alts.append(e)
-                        alt_lms.append(lms[k - 1] if lms is not None and k
+                        alt_lms.append(e.lm if e.lm is not None
                                        else self._local_lm(state, e.words, following, eos))
                 keep = Edge(i, j, tuple(words[i:j]), sum(edges[k][0].channel for k in range(i, j)),
                             None)
