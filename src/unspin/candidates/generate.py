@@ -248,23 +248,28 @@ class CandidateGenerator:
         process and the garbage collector walks every tuple holding an entry.
         """
         assert self.inverse is not None
-        memo = self._link_channel
         scored: list[tuple[float, InverseEntry]] = []
         for entry in self.inverse.lookup(key):
-            args = (entry.fanout, entry.sources, entry.reverse_only, inflected)
-            try:
-                channel = memo[args]
-            except KeyError:  # a few hundred distinct arguments in all
-                sources = self._thesaurus_sources(entry.sources)
-                channel = memo[args] = (self.channel.thesaurus(entry.fanout, len(sources),
-                                                               entry.reverse_only, inflected)
-                                        if sources else None)
+            channel = self._link_channel_of(entry, inflected)
             if channel is not None:
                 scored.append((channel + PRIOR_WEIGHT * entry.prior, entry))
         # reverse=True keeps equal scores in index order, like a key of -score
         scored.sort(key=itemgetter(0), reverse=True)
         best = scored[:limit]
         return tuple(score for score, _ in best), tuple(entry for _, entry in best)
+
+    def _link_channel_of(self, entry: InverseEntry, inflected: bool) -> float | None:
+        """Channel log P(pick) of a link (None: no enabled thesaurus lists it),
+        memoised on what it depends on (a few hundred distinct argument tuples)."""
+        args = (entry.fanout, entry.sources, entry.reverse_only, inflected)
+        try:
+            return self._link_channel[args]
+        except KeyError:
+            sources = self._thesaurus_sources(entry.sources)
+            channel = self._link_channel[args] = (
+                self.channel.thesaurus(entry.fanout, len(sources), entry.reverse_only, inflected)
+                if sources else None)
+            return channel
 
     def _thesaurus_sources(self, sources: tuple[str, ...]) -> tuple[str, ...]:
         """The enabled thesauri among a link's sources (a handful of distinct tuples)."""
@@ -303,11 +308,8 @@ class CandidateGenerator:
         words = lm_tokens(original)
         if not words:
             return None
-        args = (entry.fanout, entry.sources, entry.reverse_only, tag is not None)
-        channel = self._link_channel.get(args)
-        if channel is None:
-            channel = self.channel.thesaurus(entry.fanout, len(sources), entry.reverse_only,
-                                             tag is not None)
+        channel = self._link_channel_of(entry, tag is not None)
+        assert channel is not None  # it has enabled sources
         how = "reverse link" if entry.reverse_only else "listed under"
         detail = (f"{'+'.join(sources)}: '{key}' {how} '{entry.original}'"
                   f" (fan-out {entry.fanout}{', re-inflected ' + tag if tag else ''})")
