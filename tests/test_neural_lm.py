@@ -99,12 +99,14 @@ def test_import_unspin_stays_light() -> None:
 def test_predictions_come_from_the_scoring_pass(lm: NeuralLM) -> None:
     text = "Officials said the death toll from the earthquake rose to 68 on Saturday."
     at = text.index("toll")
-    totals, predicted = lm.score_and_predict([text, "it"], {0: [at]}, top=10)
-    assert totals == pytest.approx(lm.score([text, "it"]), abs=1e-3)
-    words = [w for w, _ in predicted[(0, at)]]
+    ev = lm.evidence(text, [(at, at + len("toll"), [])], top=10)
+    (pe,) = ev.spans
+    assert pe is not None
+    assert ev.mean_lp * ev.tokens == pytest.approx(lm.score([text])[0], abs=1e-2)
+    words = [w for w, _ in pe.predicted]
     assert "toll" in words[:3], words
-    assert all(lp < 0.0 for _, lp in predicted[(0, at)])
-    assert list(predicted) == [(0, at)]
+    assert all(lp < 0.0 for _, lp in pe.predicted)
+    assert len(pe.predicted) == 10
 
 
 def test_evidence_agrees_with_the_scoring_pass(lm: NeuralLM) -> None:

@@ -259,20 +259,12 @@ class NeuralLM:
             )
         return ids
 
-    def _token_logprobs(self, encoded: Sequence[list[int]],
-                        predict: dict[int, list[int]] | None = None,
-                        predictions: dict[tuple[int, int], list[tuple[str, float]]] | None = None,
-                        top: int = 0) -> list[list[float]]:
+    def _token_logprobs(self, encoded: Sequence[list[int]]) -> list[list[float]]:
         """Log P(token | context, previous tokens) for every token of every text.
 
         Texts are length-sorted and packed into right-padded batches of at most
         ``BATCH_TOKENS`` tokens; the attention mask hides the padding. With no
         context the first token is not predicted and gets 0.0.
-
-        ``predict`` maps a text's index to token positions; for each, the
-        ``top`` most likely *new words* at that position (vocabulary entries
-        that start a lower-case word) go into ``predictions[(text, position)]``
-        from the same forward pass.
         """
         torch = self._torch
         results: list[list[float]] = [[] for _ in encoded]
@@ -301,8 +293,6 @@ class NeuralLM:
                 logits = self.model(input_ids=ids, attention_mask=mask).logits.float()
                 logprobs = torch.log_softmax(logits[:, :-1, :], dim=-1)
                 picked = logprobs.gather(2, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
-                if predict:
-                    self._collect_predictions(logits, batch, predict, predictions, top)
             first = max(len(self.context_ids) - 1, 0)
             for row, i in enumerate(batch):
                 n = len(encoded[i])
@@ -325,57 +315,6 @@ class NeuralLM:
                     words.append(piece[1:])
             self._words = (self._torch.tensor(ids, dtype=self._torch.long), words)
         return self._words
-
-    def _collect_predictions(self, logits: Any, batch: Sequence[int],
-                             predict: dict[int, list[int]],
-                             predictions: dict[tuple[int, int], list[tuple[str, float]]] | None,
-                             top: int) -> None:
-        torch = self._torch
-        ids, words = self._word_vocab()
-        offset = len(self.context_ids)
-        for row, i in enumerate(batch):
-            for pos in predict.get(i, ()):
-                at = offset + pos - 1  # logits at the previous token predict ``pos``
-                if at < 0 or predictions is None:
-                    continue
-                lp = torch.log_softmax(logits[row, at, :], dim=-1)[ids]
-                values, index = torch.topk(lp, min(top, len(words)))
-                predictions[(i, pos)] = [(words[int(k)], float(v))
-                                         for v, k in zip(values.tolist(), index.tolist(),
-                                                         strict=True)]
-
-    def score_and_predict(self, texts: list[str], offsets: dict[int, list[int]], top: int = 20
-                          ) -> tuple[list[float], dict[tuple[int, int], list[tuple[str, float]]]]:
-        """Totals like :meth:`score`, plus the likeliest words at character offsets.
-
-        ``offsets[i]`` lists character offsets in ``texts[i]`` where a word
-        starts; the result maps ``(i, offset)`` to up to ``top`` (word,
-        log-prob) pairs the model expects there given everything before it.
-        This is the accurate tier's gap filler (see decode/rescore.py).
-        """
-        encoded: list[list[int]] = []
-        predict: dict[int, list[int]] = {}
-        back: dict[tuple[int, int], int] = {}
-        for i, text in enumerate(texts):
-            if not isinstance(text, str):
-                raise InputError(
-                    f"NeuralLM scores str, got {type(text).__name__}; decode bytes first")
-            enc = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
-            ids = list(enc["input_ids"])
-            if len(ids) > MAX_TOKENS:
-                raise InputError(f"text has {len(ids)} tokens, more than the {MAX_TOKENS} "
-                                 "one call scores; split it into sentences first")
-            encoded.append(ids)
-            spans = list(enc["offset_mapping"])
-            for char in offsets.get(i, ()):
-                pos = next((k for k, (a, b) in enumerate(spans) if b > char), None)
-                if pos is not None and (pos > 0 or self.context_ids):
-                    predict.setdefault(i, []).append(pos)
-                    back[(i, pos)] = char
-        found: dict[tuple[int, int], list[tuple[str, float]]] = {}
-        values = self._token_logprobs(encoded, predict, found, top)
-        totals = [math.fsum(v) for v in values]
-        return totals, {(i, back[(i, pos)]): got for (i, pos), got in found.items()}
 
     def _chunks(self, offsets: Sequence[tuple[int, int]], breaks: Sequence[int]
                 ) -> list[tuple[int, int]]:
