@@ -162,8 +162,7 @@ def bench_gate(
         floors.write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")
         typer.echo(f"pinned {tier} floors in {floors}")
         return
-    spec = block
-    failures = harness.check_floors(measured, spec)
+    failures = harness.check_floors(measured, block)
     for f in failures:
         typer.echo(f"FAIL {f}", err=True)
     raise typer.Exit(1 if failures else 0)

@@ -50,7 +50,7 @@ PrecOpt = Annotated[bool, typer.Option("--favor-precision", help="flag fewer, su
 RecOpt = Annotated[bool, typer.Option("--favor-recall", help="flag more spans.")]
 CacheOpt = Annotated[str | None, typer.Option("--cache", help="resource cache directory.")]
 ScorerOpt = Annotated[str, typer.Option(
-    "--scorer", help="ngram, or neural (the accurate tier: SmolLM2 rescoring, seconds per story).")]
+    "--scorer", help="ngram, or neural (the accurate tier: one SmolLM2 pass per text).")]
 
 
 @app.command()

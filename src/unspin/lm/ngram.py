@@ -294,11 +294,7 @@ class NgramLM:
         score = self._model.BaseScore
         new_state = self._state_cls
         total = 0.0
-        for w in emitted:
-            out = new_state()
-            total += score(state, w, out) * LOG10
-            state = out
-        for w in following:
+        for w in (*emitted, *following):
             out = new_state()
             total += score(state, w, out) * LOG10
             state = out
