@@ -89,6 +89,25 @@ def test_fill_keeps_the_spun_words_part_of_speech(fill: FillIndex) -> None:
     assert fill.fill("the", "of", "cases") == (), "function words are not filled"
 
 
+def test_predecessor_lists_keep_common_words_not_rarities(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Before "of", the rare "consisting" has the higher conditional P(of | w);
+    # the common "number" has the higher joint P(w) P(of | w), and it is the
+    # word a spinner replaced. With one slot per list, only the joint keeps it.
+    import unspin.candidates.lmfill as lmfill
+
+    arpa = tmp_path / "rare.arpa"
+    arpa.write_text(ARPA.replace("ngram 1=9", "ngram 1=10").replace("ngram 2=8", "ngram 2=9")
+                    .replace("-2.0\tbank", "-6.0\tconsisting\n-2.0\tbank")
+                    .replace("-0.5\trapidly of", "-0.5\trapidly of\n-0.01\tconsisting of"),
+                    encoding="utf-8")
+    monkeypatch.setattr(lmfill, "KEEP_PER_WORD", 1)
+    out = tmp_path / "fill.marisa"
+    build_fill_index(arpa, out)
+    index = FillIndex(out)
+    assert index._neighbours("p", "of") == {"number": pytest.approx(-0.2 * lmfill.LOG10, abs=1e-3)}
+
+
 def test_lm_channel_grows_with_thesaurus_relatedness() -> None:
     ch = ChannelModel()
     assert ch.lm_fill(0.01) < ch.lm_fill(0.1) < ch.lm_fill(1.0) < 0.0
