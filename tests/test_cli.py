@@ -73,6 +73,26 @@ def test_errors_are_one_line(unspin_cli: list[str], tmp_path: Path) -> None:
                         str(tmp_path / "t.tsv")), 2, "pairs.jsonl:1")
 
 
+def test_html_and_pdf_files_are_read_as_their_text(unspin_cli: list[str], newsroom_lm: str,
+                                                   tmp_path: Path) -> None:
+    story = EXAMPLE.read_text(encoding="utf-8")
+    paras = "".join(f"<p>{p}</p>" for p in story.split("\n\n") if p.strip())
+    page = tmp_path / "story.html"
+    page.write_text(f"<html><head><title>t</title><script>var x = 1;</script></head>"
+                    f"<body><article>{paras}</article></body></html>", encoding="utf-8")
+    out = run(unspin_cli, "check", str(page), "--json", "--lm", newsroom_lm)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert "<" not in doc["restored_text"] and "var x" not in doc["restored_text"]
+    assert any(s["text"] == "dying" and s["restored"] == "death" for s in doc["spans"])
+    broken = tmp_path / "paper.pdf"
+    broken.write_bytes(b"%PDF-1.4\n garbage")
+    _one_line_error(run(unspin_cli, "check", str(broken)), 2, "paper.pdf: unreadable PDF")
+    empty = tmp_path / "empty.html"
+    empty.write_text("<html><body><script>x</script></body></html>", encoding="utf-8")
+    _one_line_error(run(unspin_cli, "restore", str(empty)), 2, "no text found in the HTML")
+
+
 def test_unknown_option_is_a_usage_error(unspin_cli: list[str]) -> None:
     out = run(unspin_cli, "check", "--no-such-option")
     assert out.returncode == 2

@@ -71,3 +71,13 @@ def test_broken_inputs_never_raise(tmp_path: Path) -> None:
     assert warc and all(r.origin.url and r.origin.warc_record_id for r in warc)
     assert all(r.text and "<" not in r.text for r in warc)
     assert [r.id for r in iter_records([str(tmp_path)])] == [r.id for r in recs]
+
+
+def test_warc_record_with_damaged_headers_gets_a_plain_reason(tmp_path: Path) -> None:
+    # a response record without WARC-Target-URI: warcio trips on None
+    f = tmp_path / "no-uri.warc"
+    f.write_bytes(b"WARC/1.0\r\nWARC-Type: response\r\nContent-Length: 5\r\n\r\nshort\r\n\r\n")
+    (rec,) = iter_file(str(f))
+    assert rec.text is None and rec.error is not None
+    assert rec.error.startswith("malformed WARC after 0 records: a record's headers are damaged")
+    assert "\n" not in rec.error

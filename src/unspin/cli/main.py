@@ -28,7 +28,9 @@ resources_app = typer.Typer(help="Build and inspect the resource cache.", no_arg
 app.add_typer(lm_app, name="lm")
 app.add_typer(resources_app, name="resources")
 
-FileArg = Annotated[str, typer.Argument(help="A text file, or - for standard input.")]
+FileArg = Annotated[str, typer.Argument(
+    help="A text file, or - for standard input. An .html or .pdf file is read as its "
+         "extracted text (as `unspin scan` reads it); span offsets index that text.")]
 
 
 def _config(mode: str, lm: str | None, learned: list[str] | None, favor_precision: bool,
@@ -68,10 +70,10 @@ def check(
 ) -> None:
     """Detect spun spans, show candidates and evidence."""
     from unspin.core import analyze
-    from unspin.io.read import read_text
+    from unspin.io.read import read_document
     from unspin.report.terminal import render_plain, render_rich, to_json
 
-    text = read_text(file)
+    text = read_document(file)
     analysis = analyze(text, _config(mode, lm, learned, favor_precision, favor_recall, cache,
                                      {"scorer": scorer}))
     if as_json:
@@ -99,9 +101,9 @@ def restore(
 ) -> None:
     """Print the restored text."""
     from unspin.core import analyze
-    from unspin.io.read import read_text
+    from unspin.io.read import read_document
 
-    text = read_text(file)
+    text = read_document(file)
     analysis = analyze(text, _config(mode, lm, learned, favor_precision, favor_recall, cache,
                                      {"scorer": scorer}))
     sys.stdout.write(analysis.restored_text)

@@ -57,3 +57,34 @@ def read_text(path: str | None, max_bytes: int = MAX_FILE_BYTES) -> str:
     if len(data) > max_bytes:
         raise InputError(f"{name}: over the {max_bytes:,}-byte cap; split it or use `unspin scan`")
     return decode_bytes(data, name)
+
+
+def read_document(path: str | None, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """Like :func:`read_text`, but an .html or .pdf file yields its extracted text.
+
+    A newsroom checks a saved page and an editor a submitted PDF; analysing
+    markup or PDF bytes as prose would flag tags or refuse the file. The text
+    comes from the same extraction as ``unspin scan`` and the service's upload
+    (``unspin.io.records.extract_text``), so span offsets index that text.
+    """
+    from unspin.io.records import extract_text, kind_of
+
+    kind = "text" if path is None or path == "-" else kind_of(path)
+    if kind not in ("html", "pdf"):
+        return read_text(path, max_bytes)
+    assert path is not None
+    p = Path(path)
+    if not p.is_file():
+        return read_text(path, max_bytes)  # the same one-line reasons as for text
+    size = p.stat().st_size
+    if size > max_bytes:
+        raise InputError(f"{path}: {size:,} bytes is over the {max_bytes:,}-byte cap; "
+                         "use `unspin scan`")
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        return extract_text(data, kind)
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from None

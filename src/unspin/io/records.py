@@ -368,7 +368,21 @@ def _warc(path: str, start: int, stop: int | None, extract: bool) -> Iterator[Re
         index += 1
         if index >= start and (stop is None or index < stop):
             yield Record(f"{path}@error", Origin(path), None,
-                         f"malformed WARC after {index} records: {_one_line(exc)}", index)
+                         f"malformed WARC after {index} records: {_warc_failure(exc)}", index)
+
+
+def _warc_failure(exc: BaseException) -> str:
+    """Why warcio gave up, in words a user can act on.
+
+    warcio reports a damaged record through whatever its parser tripped on:
+    a response record without a WARC-Target-URI surfaces as an AttributeError
+    on None. Its own load errors and ours (ValueError) already read well; the
+    rest are named as damaged headers, with the library's words kept in
+    parentheses for a bug report.
+    """
+    if isinstance(exc, ValueError) or type(exc).__name__ == "ArchiveLoadFailed":
+        return _one_line(exc)
+    return f"a record's headers are damaged or incomplete ({_one_line(exc)})"
 
 
 def _warc_record(body: bytes, rid: str, origin: Origin, index: int, rec_type: str,
