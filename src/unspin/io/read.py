@@ -34,25 +34,30 @@ def decode_bytes(data: bytes, name: str = "input") -> str:
         ) from None
 
 
+def _file_bytes(path: str, max_bytes: int) -> bytes:
+    """A file's bytes, with one-line reasons for what cannot be read."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{path}: no such file")
+    if p.is_dir():
+        raise InputError(f"{path}: is a directory (use `unspin scan` for folders)")
+    size = p.stat().st_size
+    if size > max_bytes:
+        raise InputError(f"{path}: {size:,} bytes is over the {max_bytes:,}-byte cap; "
+                         "split it or use `unspin scan`")
+    try:
+        return p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+
+
 def read_text(path: str | None, max_bytes: int = MAX_FILE_BYTES) -> str:
     """Read ``path`` (or stdin for ``None`` / ``-``) as text."""
     if path is None or path == "-":
         data = sys.stdin.buffer.read(max_bytes + 1)
         name = "stdin"
     else:
-        p = Path(path)
-        if not p.exists():
-            raise InputError(f"{path}: no such file")
-        if p.is_dir():
-            raise InputError(f"{path}: is a directory (use `unspin scan` for folders)")
-        size = p.stat().st_size
-        if size > max_bytes:
-            raise InputError(f"{path}: {size:,} bytes is over the {max_bytes:,}-byte cap; "
-                             "split it or use `unspin scan`")
-        try:
-            data = p.read_bytes()
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+        data = _file_bytes(path, max_bytes)
         name = path
     if len(data) > max_bytes:
         raise InputError(f"{name}: over the {max_bytes:,}-byte cap; split it or use `unspin scan`")
@@ -73,17 +78,7 @@ def read_document(path: str | None, max_bytes: int = MAX_FILE_BYTES) -> str:
     if kind not in ("html", "pdf"):
         return read_text(path, max_bytes)
     assert path is not None
-    p = Path(path)
-    if not p.is_file():
-        return read_text(path, max_bytes)  # the same one-line reasons as for text
-    size = p.stat().st_size
-    if size > max_bytes:
-        raise InputError(f"{path}: {size:,} bytes is over the {max_bytes:,}-byte cap; "
-                         "use `unspin scan`")
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    data = _file_bytes(path, max_bytes)
     try:
         return extract_text(data, kind)
     except InputError as exc:
