@@ -69,6 +69,10 @@ def test_case(kind: str, case: dict[str, Any], shared_data: Path,
     expect = case["expect"]
     if "spun" in expect:
         assert a.spun is expect["spun"], f"score {a.score:.3f}"
+    if "score_below" in expect:
+        assert a.score < expect["score_below"], f"score {a.score:.3f}"
+    if "score_above" in expect:
+        assert a.score > expect["score_above"], f"score {a.score:.3f}"
     if expect.get("no_flags"):
         assert not a.spans, [(s.text, s.restored, round(s.confidence, 3)) for s in a.spans]
     flagged = {s.text.lower(): s.restored.lower() for s in a.spans}
