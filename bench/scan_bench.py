@@ -112,7 +112,8 @@ def main() -> None:
               f"| {per_core:.3f} | {speed} | "
               f"{f'{float(session):.1f}' if session is not None else '-'} | "  # type: ignore[arg-type]
               f"{'n/a' if r['engine'] == 'spark' else f'{float(rss):.0f}'} |")  # type: ignore[arg-type]
-    print("\nWall time includes loading resources in each worker (about a second each)."
+    print("\nWall time includes loading resources: once per scan for the local engines (the"
+          " pool forks after the parent loads them), once per Python worker for Spark."
           " Spark wall MB/s excludes"
           " session start-up (its own column); Spark's Python workers are children of the JVM,"
           " so their RSS is not measured here.")
