@@ -85,6 +85,9 @@ def test_html_and_pdf_files_are_read_as_their_text(unspin_cli: list[str], newsro
     doc = json.loads(out.stdout)
     assert "<" not in doc["restored_text"] and "var x" not in doc["restored_text"]
     assert any(s["text"] == "dying" and s["restored"] == "death" for s in doc["spans"])
+    # the extracted text comes with the JSON, and the offsets index it
+    assert "<" not in doc["text"]
+    assert all(doc["text"][s["start"]:s["end"]] == s["text"] for s in doc["spans"])
     broken = tmp_path / "paper.pdf"
     broken.write_bytes(b"%PDF-1.4\n garbage")
     _one_line_error(run(unspin_cli, "check", str(broken)), 2, "paper.pdf: unreadable PDF")

@@ -71,13 +71,15 @@ def check(
     """Detect spun spans, show candidates and evidence."""
     from unspin.core import analyze
     from unspin.io.read import read_document
+    from unspin.io.records import kind_of
     from unspin.report.terminal import render_plain, render_rich, to_json
 
     text = read_document(file)
     analysis = analyze(text, _config(mode, lm, learned, favor_precision, favor_recall, cache,
                                      {"scorer": scorer}))
     if as_json:
-        sys.stdout.write(to_json(analysis) + "\n")
+        extracted = file not in ("", "-") and kind_of(file) in ("html", "pdf")
+        sys.stdout.write(to_json(analysis, include_text=extracted) + "\n")
     elif plain or not sys.stdout.isatty():
         sys.stdout.write(render_plain(analysis) + "\n")
     else:

@@ -12,8 +12,14 @@ from typing import Any
 from unspin.types import Analysis
 
 
-def to_json(analysis: Analysis, indent: int | None = 2) -> str:
-    return json.dumps(analysis.to_json(), ensure_ascii=False, indent=indent)
+def to_json(analysis: Analysis, indent: int | None = 2, *, include_text: bool = False) -> str:
+    """The JSON contract; ``include_text`` adds the analysed text as ``"text"``, for input
+    whose text the caller does not have (an extracted HTML page or PDF), since the span
+    offsets index that text."""
+    doc = analysis.to_json()
+    if include_text:
+        doc["text"] = analysis.text
+    return json.dumps(doc, ensure_ascii=False, indent=indent)
 
 
 def verdict(analysis: Analysis) -> str:
