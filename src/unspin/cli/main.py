@@ -70,16 +70,15 @@ def check(
 ) -> None:
     """Detect spun spans, show candidates and evidence."""
     from unspin.core import analyze
-    from unspin.io.read import read_document
-    from unspin.io.records import kind_of
+    from unspin.io.read import extracted_kind, read_document
     from unspin.report.terminal import render_plain, render_rich, to_json
 
     text = read_document(file)
     analysis = analyze(text, _config(mode, lm, learned, favor_precision, favor_recall, cache,
                                      {"scorer": scorer}))
     if as_json:
-        extracted = file not in ("", "-") and kind_of(file) in ("html", "pdf")
-        sys.stdout.write(to_json(analysis, include_text=extracted) + "\n")
+        include_text = extracted_kind(file) is not None
+        sys.stdout.write(to_json(analysis, include_text=include_text) + "\n")
     elif plain or not sys.stdout.isatty():
         sys.stdout.write(render_plain(analysis) + "\n")
     else:

@@ -64,6 +64,16 @@ def read_text(path: str | None, max_bytes: int = MAX_FILE_BYTES) -> str:
     return decode_bytes(data, name)
 
 
+def extracted_kind(path: str | None) -> str | None:
+    """"html" or "pdf" when :func:`read_document` extracts the file's text, else None."""
+    from unspin.io.records import kind_of
+
+    if path is None or path == "-":
+        return None
+    kind = kind_of(path)
+    return kind if kind in ("html", "pdf") else None
+
+
 def read_document(path: str | None, max_bytes: int = MAX_FILE_BYTES) -> str:
     """Like :func:`read_text`, but an .html or .pdf file yields its extracted text.
 
@@ -72,12 +82,11 @@ def read_document(path: str | None, max_bytes: int = MAX_FILE_BYTES) -> str:
     comes from the same extraction as ``unspin scan`` and the service's upload
     (``unspin.io.records.extract_text``), so span offsets index that text.
     """
-    from unspin.io.records import extract_text, kind_of
+    from unspin.io.records import extract_text
 
-    kind = "text" if path is None or path == "-" else kind_of(path)
-    if kind not in ("html", "pdf"):
+    kind = extracted_kind(path)
+    if kind is None or path is None:
         return read_text(path, max_bytes)
-    assert path is not None
     data = _file_bytes(path, max_bytes)
     try:
         return extract_text(data, kind)
