@@ -380,7 +380,9 @@ def _warc_failure(exc: BaseException) -> str:
     rest are named as damaged headers, with the library's words kept in
     parentheses for a bug report.
     """
-    if isinstance(exc, ValueError) or type(exc).__name__ == "ArchiveLoadFailed":
+    from warcio.exceptions import ArchiveLoadFailed
+
+    if isinstance(exc, (ValueError, ArchiveLoadFailed)):
         return _one_line(exc)
     return f"a record's headers are damaged or incomplete ({_one_line(exc)})"
 
