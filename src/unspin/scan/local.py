@@ -28,7 +28,7 @@ import gc
 import json
 import multiprocessing
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,11 +65,6 @@ def settings_of(inputs: Sequence[str], config: Config, text_field: str, id_field
             "favor_precision": config.favor_precision, "favor_recall": config.favor_recall}
 
 
-def _init_worker(config: Config) -> None:
-    _die_with_parent()
-    warm(config)
-
-
 def _die_with_parent() -> None:
     """Ask Linux to SIGKILL this worker when the scan process dies (``kill -9``),
     so no orphan keeps writing part files into a folder a rerun is resuming."""
@@ -104,32 +99,38 @@ def _run_tasks(tasks: list[list[Unit]], config: Config, text_field: str, id_fiel
     warm(config)
     gc.freeze()
     try:
-        ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                                 initargs=(config,)) as pool:
-            todo: Iterator[list[Unit]] = iter(tasks)
-            pending: dict[Future[TaskDone], list[Unit]] = {}
-
-            def submit() -> None:
-                task = next(todo, None)
-                if task is not None:
-                    pending[pool.submit(run_task, task, config, text_field, id_field,
-                                        str(out_dir))] = task
-
-            for _ in range(2 * workers):
-                submit()
-            try:
-                while pending:
-                    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in finished:
-                        task = pending.pop(fut)
-                        record(fut.result(), task)
-                        submit()
-            except BaseException:
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
+        _run_pool(tasks, config, text_field, id_field, out_dir, workers, record)
     finally:
         gc.unfreeze()  # the caller's collector as it was
+
+
+def _run_pool(tasks: list[list[Unit]], config: Config, text_field: str, id_field: str,
+              out_dir: Path, workers: int, record: Callable[[TaskDone, Sequence[Unit]], None]
+              ) -> None:
+    """Tasks on a forked pool, at most two in flight per worker, recorded as they finish."""
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_die_with_parent) as pool:
+        todo: Iterator[list[Unit]] = iter(tasks)
+        pending: dict[Future[TaskDone], list[Unit]] = {}
+
+        def submit() -> None:
+            task = next(todo, None)
+            if task is not None:
+                pending[pool.submit(run_task, task, config, text_field, id_field,
+                                    str(out_dir))] = task
+
+        for _ in range(2 * workers):
+            submit()
+        try:
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    task = pending.pop(fut)
+                    record(fut.result(), task)
+                    submit()
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
 
 def _rescore(k: int, config: Config, text_field: str, id_field: str, out_dir: Path,
