@@ -15,8 +15,10 @@ logistic regression over the decision features is the span model (fitted on
 decisions inside spun stories: P(substituted | spun document)), and a
 logistic regression over document features (estimated spin rate, share of
 surprising words, summed span evidence, length) on a disjoint sample of spun
-and clean stories is the document model. The learned table used while
-fitting is harvested from training stories, disjoint from the fitting ones.
+and clean stories is the document model. The span model is fitted with a
+learned table (harvested from training stories, disjoint from the fitting
+ones), so its "learned" feature has a weight; the document model is fitted
+without one, as the product runs by default.
 Each tier gets its own pair of models: "full" and "screen" (the two n-gram
 decoding modes) and "neural" (full mode re-ranked by the neural LM, whose
 span and document models also see the neural features).
@@ -144,12 +146,17 @@ def main() -> int:
         clean_texts = [d.text for d in clean_calib]
         spun_texts += [excerpt(t, n) for n, t in enumerate(spun_texts)]
         clean_texts += [excerpt(t, n) for n, t in enumerate(clean_texts)]
-        spun_rows = doc_rows(config, spun_texts)
-        clean_rows = doc_rows(config, clean_texts)
+        # The document model is fitted as the product runs by default: without a
+        # learned table. With the fitting profiles' own table, spun stories look
+        # more spun than they will to a user, and the scores come out
+        # under-confident (see docs/model.md, "Document calibration").
+        doc_config = config.merged(learned_tables=())
+        spun_rows = doc_rows(doc_config, spun_texts)
+        clean_rows = doc_rows(doc_config, clean_texts)
         doc = fit_logistic(spun_rows + clean_rows, [1] * len(spun_rows) + [0] * len(clean_rows),
                            l2=1.0, names=doc_names,
                            provenance=f"{cmd}; {len(spun_rows)} spun + {len(clean_rows)} "
-                                      f"clean dev stories; data {data_hash}")
+                                      f"clean dev stories, no learned table; data {data_hash}")
         calib_out["models"][key] = doc.to_json()
         (DATA / "span_model.json").write_text(json.dumps(span_out, indent=1, sort_keys=True))
         (DATA / "calibration.json").write_text(json.dumps(calib_out, indent=1, sort_keys=True))
