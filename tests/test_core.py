@@ -112,6 +112,43 @@ def test_favor_precision_flags_no_more_than_default(newsroom_lm: str) -> None:
     assert {s.start for s in precise.spans} <= {s.start for s in default.spans}
 
 
+def test_flag_threshold_defaults_to_the_tiers_fitted_operating_point() -> None:
+    cfg = unspin.Config()
+    assert cfg.flag_threshold is None
+    assert cfg.effective_flag_threshold(0.62) == 0.62
+    assert unspin.Config(flag_threshold=0.4).effective_flag_threshold(0.62) == 0.4
+    assert unspin.Config(favor_recall=True).effective_flag_threshold(0.62) == pytest.approx(0.42)
+    assert unspin.Config(favor_precision=True).effective_flag_threshold(0.62) == pytest.approx(
+        0.87)
+    with pytest.raises(ValueError, match="flag_threshold"):
+        unspin.Config(flag_threshold=1.0)
+
+
+def test_every_shipped_tier_has_an_operating_point_from_its_fit() -> None:
+    """A refit that forgot the points would silently fall back to 0.5."""
+    from importlib import resources
+
+    from unspin.decode.score import operating_point
+    from unspin.decode.spanmodel import TIERS, model_key
+
+    models = json.loads(resources.files("unspin.data").joinpath("calibration.json")
+                       .read_text("utf-8"))["models"]
+    for kind in ("default", "kn3"):
+        for tier in TIERS:
+            entry = models[model_key(kind, tier)]
+            assert 0.5 <= entry["flag_threshold"] <= 0.95
+            assert "false edits" in entry["flag_threshold_provenance"]
+            assert operating_point(model_key(kind, tier)) == entry["flag_threshold"]
+    assert operating_point("no-such-model") == 0.5
+
+
+def test_an_explicit_flag_threshold_overrides_the_operating_point(newsroom_lm: str) -> None:
+    low = unspin.check(SPUN, ngram_path=newsroom_lm, flag_threshold=0.05)
+    default = unspin.check(SPUN, ngram_path=newsroom_lm)
+    assert len(low.spans) > len(default.spans)
+    assert min(s.confidence for s in low.spans) < 0.5
+
+
 @pytest.mark.slow
 def test_one_megabyte_single_line() -> None:
     line = ("the assortment of cases rose while the dying toll fell and " * 18000)[:1_000_000]

@@ -45,9 +45,12 @@ class Config:
     favor_precision: bool = False
     favor_recall: bool = False
 
-    #: Posterior P(original != spun | context) above which a span is flagged.
-    #: Higher = fewer, surer flags (precision); lower = more flags (recall).
-    flag_threshold: float = 0.5
+    #: Confidence P(substituted) at or above which a span is flagged. Higher =
+    #: fewer, surer flags (precision); lower = more flags (recall). ``None``
+    #: uses the tier's operating point, fitted with its models: the lowest
+    #: threshold, not under 0.5, that keeps false edits on clean DEV stories
+    #: within the product's limit of one per 1,000 words (docs/model.md).
+    flag_threshold: float | None = None
 
     #: Calibrated document probability above which ``Analysis.spun`` is true.
     doc_threshold: float = 0.5
@@ -85,7 +88,7 @@ class Config:
             raise ValueError(f"scorer must be one of {SCORERS}, not {self.scorer!r}")
         if self.favor_precision and self.favor_recall:
             raise ValueError("favor_precision and favor_recall are exclusive: choose one")
-        if not 0.0 < self.flag_threshold < 1.0:
+        if self.flag_threshold is not None and not 0.0 < self.flag_threshold < 1.0:
             raise ValueError("flag_threshold must be strictly between 0 and 1")
         if not 1 <= self.max_span_tokens <= 6:
             raise ValueError("max_span_tokens must be between 1 and 6")
@@ -95,14 +98,15 @@ class Config:
 
         validate_sources(self.sources)
 
-    @property
-    def effective_flag_threshold(self) -> float:
-        """The threshold after the human trade-off knobs are applied."""
+    def effective_flag_threshold(self, operating_point: float = 0.5) -> float:
+        """The threshold after the human trade-off knobs are applied, around the
+        explicit ``flag_threshold`` or else the tier's fitted ``operating_point``."""
+        base = self.flag_threshold if self.flag_threshold is not None else operating_point
         if self.favor_precision:
-            return min(0.95, self.flag_threshold + 0.25)
+            return min(0.95, base + 0.25)
         if self.favor_recall:
-            return max(0.05, self.flag_threshold - 0.2)
-        return self.flag_threshold
+            return max(0.05, base - 0.2)
+        return base
 
     def merged(self, **overrides: Any) -> Config:
         """Return a copy with ``overrides`` applied; unknown names raise."""

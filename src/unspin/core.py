@@ -17,7 +17,7 @@ from typing import Any
 
 from unspin.config import Config
 from unspin.decode.lattice import Decision, Edge, SentenceDecoder, word_view
-from unspin.decode.score import document_features
+from unspin.decode.score import DEFAULT_OPERATING_POINT, document_features
 from unspin.decode.spanmodel import clip_logit
 from unspin.errors import InputError
 from unspin.resources.bundle import Bundle, get_bundle
@@ -163,7 +163,6 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None) -> A
     bundle = get_bundle(config)
     t1 = time.perf_counter()
     decoder = _decoder(bundle, config)
-    threshold = config.effective_flag_threshold
     tokens = tokenize(text)
     n_words = 0
     n_surprising = 0
@@ -226,6 +225,8 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None) -> A
     features["spin_rate"] = rate
     # P(document spun), then each span's P(substituted | spun document).
     score = bundle.calibrations[tier].probability(features)
+    point = bundle.operating_points.get(tier, DEFAULT_OPERATING_POINT)
+    threshold = config.effective_flag_threshold(point)
     span_model = bundle.span_models[tier]
     spans: list[Span] = []
     for si, ((toks, _, lps, _), ds) in enumerate(zip(work, decisions, strict=True)):

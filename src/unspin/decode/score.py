@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 from importlib import resources
+from typing import Any
 
 from unspin.decode.spanmodel import LogisticModel
 
@@ -54,15 +55,36 @@ def untrained_calibration() -> LogisticModel:
                          "untrained: estimated spin rate only")
 
 
-def default_calibration(kind: str = "default", fallback: str | None = None) -> LogisticModel:
-    """The fitted document model for a model key ("default", "kn3", "kn3/screen"...),
-    else for ``fallback``."""
+#: Flag threshold of a tier that has no fitted operating point.
+DEFAULT_OPERATING_POINT = 0.5
+
+
+def _fitted_entry(kind: str, fallback: str | None) -> dict[str, Any] | None:
     try:
         raw = resources.files("unspin.data").joinpath("calibration.json").read_text("utf-8")
     except (FileNotFoundError, ModuleNotFoundError):
-        return untrained_calibration()
+        return None
     models = json.loads(raw).get("models", {})
     data = models.get(kind) or (models.get(fallback) if fallback else None)
+    return data if isinstance(data, dict) else None
+
+
+def default_calibration(kind: str = "default", fallback: str | None = None) -> LogisticModel:
+    """The fitted document model for a model key ("default", "kn3", "kn3/screen"...),
+    else for ``fallback``."""
+    data = _fitted_entry(kind, fallback)
     if not data or "weights" not in data:
         return untrained_calibration()
     return LogisticModel.from_json(data)
+
+
+def operating_point(kind: str = "default", fallback: str | None = None) -> float:
+    """The flag threshold fitted with a model key's models (``bench/fit_model.py``).
+
+    Span confidences of different tiers rank spans on different scales, so one
+    threshold for all would give each tier a different false-edit rate on clean
+    text; each tier's point is chosen on clean DEV stories instead.
+    """
+    data = _fitted_entry(kind, fallback)
+    value = data.get("flag_threshold") if data else None
+    return float(value) if isinstance(value, (int, float)) else DEFAULT_OPERATING_POINT

@@ -183,8 +183,7 @@ def evaluate_detection(
         labels.append(0)
         scores.append(a.score)
         flags.append(1.0 if a.spun else 0.0)
-        n_edits = sum(1 for e in a.edits if e.new != e.old)
-        edit_rows.append([float(n_edits), float(M.count_words(d.text))])
+        edit_rows.append(_edit_row(a, d.text))
     y = np.asarray(labels)
     sc = np.asarray(scores)
     rng = np.random.default_rng(0)
@@ -195,7 +194,7 @@ def evaluate_detection(
             boots.append(M.auroc(y[idx].tolist(), sc[idx].tolist()))
     ci = (float(np.quantile(boots, 0.025)), float(np.quantile(boots, 0.975))) if boots else (
         float("nan"), float("nan"))
-    e = np.asarray(edit_rows).sum(axis=0) if edit_rows else np.zeros(2)
+    rate, rate_ci = _false_edit_rate(edit_rows)
     return DetectionResult(
         n_spun=len(spun),
         n_clean=len(clean),
@@ -203,9 +202,26 @@ def evaluate_detection(
         auroc_ci=ci,
         at_threshold=M.f1_at_threshold(labels, flags, 0.5),
         ece=M.expected_calibration_error(labels, scores),
-        false_edits_per_1000=1000 * M.safe_ratio(float(e[0]), float(e[1])),
-        false_edits_ci=M.bootstrap_ci(edit_rows, lambda x: 1000 * M.safe_ratio(x[0], x[1])),
+        false_edits_per_1000=rate,
+        false_edits_ci=rate_ci,
     )
+
+
+def _edit_row(a: Analysis, text: str) -> list[float]:
+    """[edits that change the text, words] of one clean document."""
+    return [float(sum(1 for e in a.edits if e.new != e.old)), float(M.count_words(text))]
+
+
+def _false_edit_rate(rows: list[list[float]]) -> tuple[float, tuple[float, float]]:
+    e = np.asarray(rows).sum(axis=0) if rows else np.zeros(2)
+    return (1000 * M.safe_ratio(float(e[0]), float(e[1])),
+            M.bootstrap_ci(rows, lambda x: 1000 * M.safe_ratio(x[0], x[1])))
+
+
+def evaluate_false_edits(restorer: Restorer, clean: Sequence[Doc]
+                         ) -> tuple[float, tuple[float, float]]:
+    """False edits per 1,000 words on clean documents, with a bootstrap 95 % CI."""
+    return _false_edit_rate([_edit_row(restorer(d.text), d.text) for d in clean])
 
 
 # -------------------------------------------------------------- fingerprints

@@ -9,7 +9,7 @@ inverse index and n-gram model are memory-mapped or loaded by C++ code.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from unspin.candidates.learned import LearnedTable
 from unspin.candidates.lmfill import FillIndex, load_fill_index
 from unspin.config import Config
 from unspin.decode.channel import ChannelModel, default_channel
-from unspin.decode.score import default_calibration
+from unspin.decode.score import default_calibration, operating_point
 from unspin.decode.spanmodel import TIERS, LogisticModel, load_span_models, model_key
 from unspin.lm.ngram import NgramLM, load_ngram
 from unspin.resources.build import COMMON_FILE, DEFAULT_NGRAM_FILE, INVERSE_FILE, ensure_built
@@ -46,6 +46,9 @@ class Bundle:
     matcher: Any = None
     #: Gap-filling index of the n-gram model (None without the "lm" source).
     fill: FillIndex | None = None
+    #: Flag threshold per tier, fitted with its models (``Config.flag_threshold``
+    #: overrides it).
+    operating_points: dict[str, float] = field(default_factory=dict)
 
     def is_common(self, word: str) -> bool:
         return word in self.common
@@ -100,8 +103,10 @@ def _bundle(cache_override: str | None, ngram_path: str | None, learned: tuple[s
                    for tier in TIERS}
     calibrations = {tier: default_calibration(model_key(kind, tier), fallback=kind)
                     for tier in TIERS}
+    points = {tier: operating_point(model_key(kind, tier), fallback=kind) for tier in TIERS}
     fill = load_fill_index(lm_path, str(cache)) if "lm" in sources else None
-    return Bundle(lm, gen, channel, calibrations, name, common, span_models, matcher, fill)
+    return Bundle(lm, gen, channel, calibrations, name, common, span_models, matcher, fill,
+                  points)
 
 
 def clear_cache() -> None:
