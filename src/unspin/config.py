@@ -98,7 +98,7 @@ class Config:
 
         validate_sources(self.sources)
 
-    def effective_flag_threshold(self, operating_point: float = 0.5) -> float:
+    def effective_flag_threshold(self, operating_point: float) -> float:
         """The threshold after the human trade-off knobs are applied, around the
         explicit ``flag_threshold`` or else the tier's fitted ``operating_point``."""
         base = self.flag_threshold if self.flag_threshold is not None else operating_point

@@ -17,7 +17,7 @@ from typing import Any
 
 from unspin.config import Config
 from unspin.decode.lattice import Decision, Edge, SentenceDecoder, word_view
-from unspin.decode.score import DEFAULT_OPERATING_POINT, document_features
+from unspin.decode.score import document_features
 from unspin.decode.spanmodel import clip_logit
 from unspin.errors import InputError
 from unspin.resources.bundle import Bundle, get_bundle
@@ -225,8 +225,7 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None) -> A
     features["spin_rate"] = rate
     # P(document spun), then each span's P(substituted | spun document).
     score = bundle.calibrations[tier].probability(features)
-    point = bundle.operating_points.get(tier, DEFAULT_OPERATING_POINT)
-    threshold = config.effective_flag_threshold(point)
+    threshold = config.effective_flag_threshold(bundle.operating_points[tier])
     span_model = bundle.span_models[tier]
     spans: list[Span] = []
     for si, ((toks, _, lps, _), ds) in enumerate(zip(work, decisions, strict=True)):

@@ -9,7 +9,7 @@ inverse index and n-gram model are memory-mapped or loaded by C++ code.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -42,13 +42,13 @@ class Bundle:
     #: Span model per tier: screen decides locally and the neural tier adds
     #: features, so each has its own feature distribution and its own fit.
     span_models: dict[str, LogisticModel]
+    #: Flag threshold per tier, fitted with its models (``Config.flag_threshold``
+    #: overrides it).
+    operating_points: dict[str, float]
     #: Compiled fingerprint matcher (None when no list is imported).
     matcher: Any = None
     #: Gap-filling index of the n-gram model (None without the "lm" source).
     fill: FillIndex | None = None
-    #: Flag threshold per tier, fitted with its models (``Config.flag_threshold``
-    #: overrides it).
-    operating_points: dict[str, float] = field(default_factory=dict)
 
     def is_common(self, word: str) -> bool:
         return word in self.common
@@ -105,8 +105,8 @@ def _bundle(cache_override: str | None, ngram_path: str | None, learned: tuple[s
                     for tier in TIERS}
     points = {tier: operating_point(model_key(kind, tier), fallback=kind) for tier in TIERS}
     fill = load_fill_index(lm_path, str(cache)) if "lm" in sources else None
-    return Bundle(lm, gen, channel, calibrations, name, common, span_models, matcher, fill,
-                  points)
+    return Bundle(lm, gen, channel, calibrations, name, common, span_models, points, matcher,
+                  fill)
 
 
 def clear_cache() -> None:
