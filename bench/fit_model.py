@@ -113,8 +113,8 @@ def fit_operating_point(span: LogisticModel, doc: LogisticModel, rows: list[Clea
     a clean text is a false edit.
     """
     words = max(1, sum(n for *_, n in rows))
-    confidences = sorted((doc.probability(f) * span.probability(d)
-                          for f, decisions, _ in rows for d in decisions), reverse=True)
+    confidences = [doc.probability(f) * span.probability(d)
+                   for f, decisions, _ in rows for d in decisions]
     rate = 0.0
     for step in range(50, 96):
         threshold = step / 100
