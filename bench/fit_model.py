@@ -11,15 +11,16 @@ plus the same number of clean stories. For each kind of language model
 ("default": the shipped web-count bigram model; "kn3": a Kneser-Ney trigram
 built from the training split, standing in for a user's own archive) the core
 decodes every story and records every decision the decoder made, flagged or
-not; a decision is positive when it overlaps a gold substitution. A
-logistic regression over the decision features is the span model (fitted on
-decisions inside spun stories: P(substituted | spun document)), and a
+not; a decision is positive when it overlaps a gold substitution.
+Gradient-boosted trees over the decision features are the span model (fitted
+on decisions inside spun stories: P(substituted | spun document)), and a
 logistic regression over document features (estimated spin rate, share of
 surprising words, summed span evidence, length) on a disjoint sample of spun
-and clean stories is the document model. The span model is fitted with a
-learned table (harvested from training stories, disjoint from the fitting
-ones), so its "learned" feature has a weight; the document model is fitted
-without one, as the product runs by default.
+and clean stories is the document model. The span model sees every fitting story decoded
+twice: with a learned table (harvested from training stories, disjoint from
+the fitting ones), so its "learned" feature has positives to learn from, and
+without one, as the product runs by default; the ``learned_table`` feature
+tells the trees which. The document model is fitted without a table.
 Each tier gets its own pair of models: "full" and "screen" (the two n-gram
 decoding modes) and "neural" (full mode re-ranked by the neural LM, whose
 span and document models also see the neural features).
@@ -49,7 +50,15 @@ import unspin
 from unspin.core import analyze
 from unspin.decode.rescore import NN_DOC_FEATURES, NN_FEATURES
 from unspin.decode.score import DOC_FEATURES
-from unspin.decode.spanmodel import FEATURES, LogisticModel, fit_logistic, model_key
+from unspin.decode.spanmodel import (
+    FEATURES,
+    LogisticModel,
+    SpanModel,
+    fit_logistic,
+    fit_trees,
+    model_key,
+    span_model_from_json,
+)
 from unspin.evaluation.datasets import dataset_hash, load_split
 from unspin.evaluation.harness import (
     ensure_learned_table,
@@ -104,7 +113,7 @@ def clean_rows(config: unspin.Config, texts: list[str]) -> list[CleanRow]:
     return out
 
 
-def fit_operating_point(span: LogisticModel, doc: LogisticModel, rows: list[CleanRow]
+def fit_operating_point(span: SpanModel, doc: LogisticModel, rows: list[CleanRow]
                         ) -> tuple[float, float]:
     """The lowest flag threshold, from 0.5 up, whose false edits on the clean texts
     stay within ``FALSE_EDIT_TARGET`` per 1,000 words; and that rate.
@@ -122,6 +131,17 @@ def fit_operating_point(span: LogisticModel, doc: LogisticModel, rows: list[Clea
         if rate <= FALSE_EDIT_TARGET:
             return threshold, rate
     return 0.95, rate
+
+
+def models_json(out: dict[str, Any]) -> str:
+    """One line per model: a tree ensemble is thousands of numbers, which one
+    per line would spread over tens of thousands of lines."""
+    models = out["models"]
+    head = {k: v for k, v in out.items() if k != "models"}
+    lines = [f" {json.dumps(k)}: {json.dumps(models[k], sort_keys=True, separators=(',', ':'))}"
+             for k in sorted(models)]
+    return (json.dumps(head, indent=1, sort_keys=True)[:-2] + ',\n "models": {\n'
+            + ",\n".join(lines) + "\n }\n}\n")
 
 
 def excerpt(text: str, seed: int) -> str:
@@ -197,18 +217,21 @@ def main() -> int:
         # learned table. With the fitting profiles' own table, spun stories look
         # more spun than they will to a user, and the scores come out
         # under-confident (see docs/model.md, "Document calibration").
-        doc_config = config.merged(learned_tables=())
-        clean = clean_rows(doc_config, clean_texts)
+        bare = config.merged(learned_tables=())
+        clean = clean_rows(bare, clean_texts)
         if args.points_only:
-            model = LogisticModel.from_json(span_out["models"][key])
+            model = span_model_from_json(span_out["models"][key])
             doc = LogisticModel.from_json(calib_out["models"][key])
         else:
             rows, labels = collect(config, items)
+            rows_bare, labels_bare = collect(bare, items)
+            rows, labels = rows + rows_bare, labels + labels_bare
             prov = (f"{cmd}; {len(rows)} decisions ({sum(labels)} positive) in {len(items)} "
-                    f"spun dev stories (profiles {','.join(TRAIN_PROFILES)}); data {data_hash}")
-            model = fit_logistic(rows, labels, l2=1.0, names=span_names, provenance=prov)
+                    f"spun dev stories (profiles {','.join(TRAIN_PROFILES)}), each decoded "
+                    f"with and without a learned table; data {data_hash}")
+            model = fit_trees(rows, labels, names=span_names, provenance=prov)
             span_out["models"][key] = model.to_json()
-            spun_rows = doc_rows(doc_config, spun_texts)
+            spun_rows = doc_rows(bare, spun_texts)
             clean_docs = [f for f, *_ in clean]
             doc = fit_logistic(spun_rows + clean_docs,
                                [1] * len(spun_rows) + [0] * len(clean_docs), l2=1.0,
@@ -219,7 +242,7 @@ def main() -> int:
             print(f"{key}: {len(rows)} decisions, {sum(labels)} positive; "
                   f"{time.time() - t0:.0f}s", flush=True)
             for name in span_names:
-                print(f"   span {name:18s} {model.weights[name]:+.3f}")
+                print(f"   span {name:18s} importance {model.importances[name]:.3f}")
             for name in doc_names:
                 print(f"   doc  {name:18s} {doc.weights[name]:+.3f}")
         point, rate = fit_operating_point(model, doc, clean)
@@ -230,7 +253,7 @@ def main() -> int:
                 f"{cmd}; lowest threshold >= 0.5 with <= {FALSE_EDIT_TARGET} false edits per "
                 f"1,000 words on {len(clean)} clean dev texts ({words} words): {rate:.2f}; "
                 f"data {data_hash}")}
-        (DATA / "span_model.json").write_text(json.dumps(span_out, indent=1, sort_keys=True))
+        (DATA / "span_model.json").write_text(models_json(span_out))
         (DATA / "calibration.json").write_text(json.dumps(calib_out, indent=1, sort_keys=True))
         print(f"{key}: operating point {point:.2f} ({rate:.2f} false edits per 1k clean words); "
               f"{time.time() - t0:.0f}s", flush=True)

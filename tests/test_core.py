@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -147,6 +148,64 @@ def test_an_explicit_flag_threshold_overrides_the_operating_point(newsroom_lm: s
     default = unspin.check(SPUN, ngram_path=newsroom_lm)
     assert len(low.spans) > len(default.spans)
     assert min(s.confidence for s in low.spans) < 0.5
+
+
+def test_span_trees_learn_an_interaction_a_logistic_model_cannot() -> None:
+    """Why the span model is trees: a signal that matters only together with
+    another (a table link only counts when a table is loaded) is beyond a
+    logistic model; and the exported trees score exactly as fitted."""
+    import random
+
+    from unspin.decode.spanmodel import TreeEnsemble, fit_logistic, fit_trees
+
+    rng = random.Random(3)
+    rows = [{"learned": float(rng.random() < 0.5), "learned_table": float(rng.random() < 0.5),
+             "lm_gain": rng.gauss(0, 1)} for _ in range(2000)]
+    labels = [int(r["learned"] == r["learned_table"]) for r in rows]
+    names = ("learned", "learned_table", "lm_gain")
+    trees = fit_trees(rows, labels, names=names, provenance="test")
+    linear = fit_logistic(rows, labels, names=names)
+
+    def accuracy(prob: Callable[[dict[str, float]], float]) -> float:
+        return (sum((prob(r) >= 0.5) == bool(y) for r, y in zip(rows, labels, strict=True))
+                   / len(rows))
+
+    assert accuracy(trees.probability) > 0.98
+    assert accuracy(linear.probability) < 0.8  # a line gets at most 3 of the 4 cells
+    again = TreeEnsemble.from_json(json.loads(json.dumps(trees.to_json())))
+    assert [again.probability(r) for r in rows[:200]] == [trees.probability(r) for r in rows[:200]]
+    assert trees.importances["lm_gain"] < 0.05  # the noise feature earns next to nothing
+
+
+def test_shipped_span_models_are_fitted_trees_that_know_about_learned_tables() -> None:
+    from unspin.decode.spanmodel import TIERS, TreeEnsemble, load_span_models, model_key
+
+    models = load_span_models()
+    for kind in ("default", "kn3"):
+        for tier in TIERS:
+            model = models[model_key(kind, tier)]
+            assert isinstance(model, TreeEnsemble)
+            assert "learned_table" in model.names
+            assert "with and without a learned table" in model.provenance
+            assert len(model.trees) >= 50
+
+
+def test_the_learned_table_feature_says_whether_a_table_is_loaded(
+        newsroom_lm: str, tmp_path: Path) -> None:
+    from unspin.candidates.learned import learn_from_pairs
+    from unspin.core import analyze
+
+    table = learn_from_pairs([("Many international locations agreed.", "Many countries agreed.")],
+                             source="test").save(tmp_path / "learned.tsv")
+    text = "Several international locations signed the treaty, said the Safety Council."
+    seen = {}
+    for tables in ((), (str(table),)):
+        got: list[tuple[int, int, str, dict[str, float]]] = []
+        analyze(text, unspin.Config(ngram_path=newsroom_lm, learned_tables=tables,
+                                    flag_threshold=0.01), collect=got)
+        assert got
+        seen[bool(tables)] = {feats["learned_table"] for *_, feats in got}
+    assert seen == {False: {0.0}, True: {1.0}}
 
 
 @pytest.mark.slow

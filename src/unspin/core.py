@@ -119,6 +119,8 @@ def _decision_features(d: Decision, toks: Sequence[Token], lps: Sequence[float],
         "alt_margin": subs[0] - (subs[1] if len(subs) > 1 else 0.0),
         "spun_fanin": math.log1p(fanin),
         "n_alts": math.log1p(len(subs)),
+        # the span model weighs a table link differently when a table is loaded
+        "learned_table": float(bundle.generator.use_learned and bool(bundle.generator.learned)),
         **doc,
     }
 

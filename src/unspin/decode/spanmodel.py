@@ -1,4 +1,4 @@
-"""The flag decision: a log-linear model over noisy-channel features.
+"""The flag decision: a model fitted over noisy-channel features.
 
 The lattice decoder (``lattice.py``) chooses the best original for every
 span; this model decides which of those choices to *report*, and with what
@@ -7,26 +7,32 @@ their weights can be fitted: the channel posterior, the language-model gain
 of the candidate over the spun text, how surprising the spun word is in
 context and on its own, the thesaurus pick probability and which kind of link
 proposed it, and two document-level signals (how much of the document
-surprises the LM, the estimated spin rate). This is the log-linear
-generalisation of the noisy channel that machine translation uses: the same
-two models, with weights tuned on data instead of fixed at one.
+surprises the LM, the estimated spin rate). This generalises the noisy
+channel as machine translation's log-linear models do: the same two models,
+with their combination fitted on data instead of fixed.
 
-Weights are fitted by ``bench/fit_model.py`` with L2-regularised logistic
-regression on decisions from synthetic spins (profiles a, b, d of the
-training split) and clean training stories, separately for each kind of
-language model (the default web bigram model and user-built Kneser-Ney
-trigram models score differently). They ship in ``unspin/data/span_model.json``
-with the command and data hash that produced them.
+The shipped span models are gradient-boosted trees (``TreeEnsemble``): the
+features interact (an LM gain means more for a rare spun word than for a
+common one; a learned-table link means more when a table is loaded at all),
+which a logistic model can only average over. ``bench/fit_model.py`` fits
+them on decisions from synthetic spins (profiles a, b, d of the DEV split),
+each story decoded twice, with and without a learned table (``learned_table``
+says which), so one model serves both configurations; separately for each
+kind of language model and tier. They ship in ``unspin/data/span_model.json``
+with the command and data hash that produced them. The document model stays
+logistic (``LogisticModel``): its trees were worse on held-out stories (see
+docs/model.md, "Span model").
 """
 
 from __future__ import annotations
 
 import json
 import math
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any
+from typing import Any, TypeAlias
 
 FEATURES = (
     "nc_logit",  # logit of the noisy-channel posterior P(changed), clipped
@@ -50,6 +56,7 @@ FEATURES = (
     "n_alts",  # log(1 + candidates that competed)
     "doc_surprise",  # share of the document's words that surprise the LM
     "doc_rate",  # estimated spin rate of the document
+    "learned_table",  # a learned substitution table is loaded (1) or not (0)
 )
 
 
@@ -119,6 +126,106 @@ def fit_logistic(rows: Sequence[dict[str, float]], labels: Sequence[int], l2: fl
                      {n: float(v) for n, v in zip(names, scales, strict=True)}, provenance)
 
 
+#: A tree as flat arrays: split feature, threshold, left child, right child
+#: (-1 at a leaf), and the leaf's contribution to the log-odds.
+Tree: TypeAlias = tuple[tuple[int, ...], tuple[float, ...], tuple[int, ...], tuple[int, ...],
+                        tuple[float, ...]]
+
+
+@dataclass(frozen=True)
+class TreeEnsemble:
+    """Gradient-boosted regression trees over named features; the log-odds is
+    ``base`` plus one leaf value per tree.
+
+    Evaluated in plain Python so the product needs no learning library at run
+    time; ``fit_trees`` exports them from scikit-learn at fitting time.
+    Features are rounded to 32-bit floats before comparing, as scikit-learn
+    does, so a value on a split threshold goes the same way here and there.
+    """
+
+    names: tuple[str, ...]
+    base: float
+    trees: tuple[Tree, ...]
+    #: Share of the squared-error reduction each feature earned in fitting:
+    #: what the model leans on (shown in docs/model.md).
+    importances: dict[str, float] = field(default_factory=dict)
+    provenance: str = ""
+
+    def log_odds(self, feats: dict[str, float]) -> float:
+        x = array("f", [feats.get(n, 0.0) for n in self.names])
+        z = self.base
+        for feature, threshold, left, right, value in self.trees:
+            i = 0
+            while left[i] >= 0:
+                i = left[i] if x[feature[i]] <= threshold[i] else right[i]
+            z += value[i]
+        return z
+
+    def probability(self, feats: dict[str, float]) -> float:
+        z = max(-30.0, min(30.0, self.log_odds(feats)))
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": "trees", "names": list(self.names), "base": self.base,
+                "trees": [[list(part) for part in t] for t in self.trees],
+                "importances": self.importances, "provenance": self.provenance}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> TreeEnsemble:
+        trees = tuple(
+            (tuple(int(v) for v in f), tuple(float(v) for v in th), tuple(int(v) for v in lo),
+             tuple(int(v) for v in hi), tuple(float(v) for v in val))
+            for f, th, lo, hi, val in d["trees"])
+        return cls(tuple(d["names"]), float(d["base"]), trees,
+                   {k: float(v) for k, v in d.get("importances", {}).items()},
+                   str(d.get("provenance", "")))
+
+
+#: What scores a decision: the shipped trees, or a logistic model (the
+#: untrained fallback, and the document models' form).
+SpanModel: TypeAlias = LogisticModel | TreeEnsemble
+
+#: Fitting settings of the shipped trees, chosen on DEV stories disjoint from
+#: the fitting sample (docs/model.md, "Span model"): shallow trees, a leaf
+#: needs 40 decisions, so no split memorises a handful of stories.
+TREE_SETTINGS: dict[str, Any] = {"max_depth": 3, "n_estimators": 100, "learning_rate": 0.1,
+                                 "min_samples_leaf": 40, "random_state": 0}
+
+
+def fit_trees(rows: Sequence[dict[str, float]], labels: Sequence[int],
+              names: Sequence[str] = FEATURES, provenance: str = "") -> TreeEnsemble:
+    """Gradient boosting (scikit-learn, log-loss), exported to a ``TreeEnsemble``.
+
+    The export is checked against scikit-learn's own scores on the fitting
+    rows, so a change in its tree layout fails here rather than shipping.
+    """
+    import numpy as np
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    x = np.array([[r.get(n, 0.0) for n in names] for r in rows], dtype=float)
+    model = GradientBoostingClassifier(**TREE_SETTINGS).fit(x, np.array(labels))
+    rate = float(model.learning_rate)
+    trees: list[Tree] = []
+    for est in model.estimators_[:, 0]:
+        t = est.tree_
+        trees.append((tuple(int(v) for v in t.feature), tuple(float(v) for v in t.threshold),
+                      tuple(int(v) for v in t.children_left),
+                      tuple(int(v) for v in t.children_right),
+                      tuple(rate * float(v) for v in t.value[:, 0, 0])))
+    raw = model.decision_function(x)
+    summed = sum(rate * est.predict(x) for est in model.estimators_[:, 0])
+    base = float(np.median(raw - summed))
+    ensemble = TreeEnsemble(tuple(names), base, tuple(trees),
+                            {n: round(float(v), 4)
+                             for n, v in zip(names, model.feature_importances_, strict=True)},
+                            provenance)
+    ours = np.array([ensemble.log_odds(r) for r in rows])
+    worst = float(np.abs(ours - raw).max())
+    if worst > 1e-6:
+        raise RuntimeError(f"exported trees disagree with scikit-learn by {worst:.2e} log-odds")
+    return ensemble
+
+
 #: Tiers with their own fitted models: the two n-gram decoding modes, and the
 #: accurate tier (full mode re-ranked by the neural LM, with its own features).
 TIERS = ("full", "screen", "neural")
@@ -129,10 +236,14 @@ def model_key(kind: str, tier: str) -> str:
     return kind if tier == "full" else f"{kind}/{tier}"
 
 
-def load_span_models() -> dict[str, LogisticModel]:
+def span_model_from_json(d: dict[str, Any]) -> SpanModel:
+    return TreeEnsemble.from_json(d) if d.get("type") == "trees" else LogisticModel.from_json(d)
+
+
+def load_span_models() -> dict[str, SpanModel]:
     try:
         raw = resources.files("unspin.data").joinpath("span_model.json").read_text("utf-8")
     except (FileNotFoundError, ModuleNotFoundError):
         return {}
     data = json.loads(raw)
-    return {k: LogisticModel.from_json(v) for k, v in data.get("models", {}).items()}
+    return {k: span_model_from_json(v) for k, v in data.get("models", {}).items()}

@@ -20,7 +20,13 @@ from unspin.candidates.lmfill import FillIndex, load_fill_index
 from unspin.config import Config
 from unspin.decode.channel import ChannelModel, default_channel
 from unspin.decode.score import default_calibration, operating_point
-from unspin.decode.spanmodel import TIERS, LogisticModel, load_span_models, model_key
+from unspin.decode.spanmodel import (
+    TIERS,
+    LogisticModel,
+    SpanModel,
+    load_span_models,
+    model_key,
+)
 from unspin.lm.ngram import NgramLM, load_ngram
 from unspin.resources.build import COMMON_FILE, DEFAULT_NGRAM_FILE, INVERSE_FILE, ensure_built
 from unspin.resources.inverse import InverseIndex
@@ -41,7 +47,7 @@ class Bundle:
     common: Any
     #: Span model per tier: screen decides locally and the neural tier adds
     #: features, so each has its own feature distribution and its own fit.
-    span_models: dict[str, LogisticModel]
+    span_models: dict[str, SpanModel]
     #: Flag threshold per tier, fitted with its models (``Config.flag_threshold``
     #: overrides it).
     operating_points: dict[str, float]
@@ -99,8 +105,9 @@ def _bundle(cache_override: str | None, ngram_path: str | None, learned: tuple[s
     fitted = load_span_models()
     # a tier without its own fit falls back to the full-mode model, which
     # simply ignores the features it was not fitted on
-    span_models = {tier: fitted.get(model_key(kind, tier), fitted.get(kind, LogisticModel()))
-                   for tier in TIERS}
+    span_models: dict[str, SpanModel] = {
+        tier: fitted.get(model_key(kind, tier), fitted.get(kind, LogisticModel()))
+        for tier in TIERS}
     calibrations = {tier: default_calibration(model_key(kind, tier), fallback=kind)
                     for tier in TIERS}
     points = {tier: operating_point(model_key(kind, tier), fallback=kind) for tier in TIERS}
