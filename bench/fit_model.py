@@ -216,7 +216,8 @@ def main() -> int:
         # The document model is fitted as the product runs by default: without a
         # learned table. With the fitting profiles' own table, spun stories look
         # more spun than they will to a user, and the scores come out
-        # under-confident (see docs/model.md, "Document calibration").
+        # under-confident (see docs/model.md, "Document calibration"). The span
+        # model sees decisions both with and without the table.
         bare = config.merged(learned_tables=())
         clean = clean_rows(bare, clean_texts)
         if args.points_only:
