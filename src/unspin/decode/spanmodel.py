@@ -65,6 +65,12 @@ def clip_logit(p: float, bound: float = 8.0) -> float:
     return max(-bound, min(bound, math.log(p / (1 - p))))
 
 
+def sigmoid(z: float) -> float:
+    """P from log-odds, clipped so a runaway score cannot overflow ``exp``."""
+    z = max(-30.0, min(30.0, z))
+    return 1.0 / (1.0 + math.exp(-z))
+
+
 @dataclass(frozen=True)
 class LogisticModel:
     """A logistic model over named, standardised features (spans or documents)."""
@@ -77,14 +83,12 @@ class LogisticModel:
 
     def probability(self, feats: dict[str, float]) -> float:
         if not self.weights:
-            nc = feats.get("nc_logit", 0.0)
-            return 1.0 / (1.0 + math.exp(-nc))
+            return sigmoid(feats.get("nc_logit", 0.0))
         z = self.bias
         for name, w in self.weights.items():
             x = (feats.get(name, 0.0) - self.means.get(name, 0.0)) / self.scales.get(name, 1.0)
             z += w * x
-        z = max(-30.0, min(30.0, z))
-        return 1.0 / (1.0 + math.exp(-z))
+        return sigmoid(z)
 
     def to_json(self) -> dict[str, Any]:
         return {"weights": self.weights, "bias": self.bias, "means": self.means,
@@ -162,8 +166,7 @@ class TreeEnsemble:
         return z
 
     def probability(self, feats: dict[str, float]) -> float:
-        z = max(-30.0, min(30.0, self.log_odds(feats)))
-        return 1.0 / (1.0 + math.exp(-z))
+        return sigmoid(self.log_odds(feats))
 
     def to_json(self) -> dict[str, Any]:
         return {"type": "trees", "names": list(self.names), "base": self.base,
