@@ -30,7 +30,7 @@ import json
 import math
 from array import array
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any, TypeAlias
 
@@ -215,18 +215,19 @@ def fit_trees(rows: Sequence[dict[str, float]], labels: Sequence[int],
                       tuple(int(v) for v in t.children_left),
                       tuple(int(v) for v in t.children_right),
                       tuple(rate * float(v) for v in t.value[:, 0, 0])))
-    raw = model.decision_function(x)
-    summed = sum(rate * est.predict(x) for est in model.estimators_[:, 0])
-    base = float(np.median(raw - summed))
-    ensemble = TreeEnsemble(tuple(names), base, tuple(trees),
-                            {n: round(float(v), 4)
-                             for n, v in zip(names, model.feature_importances_, strict=True)},
-                            provenance)
-    ours = np.array([ensemble.log_odds(r) for r in rows])
-    worst = float(np.abs(ours - raw).max())
+    # The base log-odds (scikit-learn's prior) is whatever separates our sum of
+    # leaves from its scores; it must be the same constant on every row, which
+    # is also the check that the export reads the trees as scikit-learn does.
+    unbased = TreeEnsemble(tuple(names), 0.0, tuple(trees),
+                           {n: round(float(v), 4)
+                            for n, v in zip(names, model.feature_importances_, strict=True)},
+                           provenance)
+    offsets = model.decision_function(x) - np.array([unbased.log_odds(r) for r in rows])
+    base = float(np.median(offsets))
+    worst = float(np.abs(offsets - base).max())
     if worst > 1e-6:
         raise RuntimeError(f"exported trees disagree with scikit-learn by {worst:.2e} log-odds")
-    return ensemble
+    return replace(unbased, base=base)
 
 
 #: Tiers with their own fitted models: the two n-gram decoding modes, and the
