@@ -120,7 +120,7 @@ def _decision_features(d: Decision, toks: Sequence[Token], lps: Sequence[float],
         "spun_fanin": math.log1p(fanin),
         "n_alts": math.log1p(len(subs)),
         # the span model weighs a table link differently when a table is loaded
-        "learned_table": float(bundle.generator.use_learned and bool(bundle.generator.learned)),
+        "learned_table": float(bundle.generator.use_learned),
         **doc,
     }
 

@@ -87,8 +87,11 @@ class CandidateGenerator:
         self.inverse = inverse
         self.channel = channel
         self.thesauri = tuple(s for s in sources if s in _THESAURI)
-        self.use_learned = "learned" in sources and learned is not None
-        self.learned: dict[str, list[LearnedPair]] = learned.by_spun() if learned else {}
+        self.learned: dict[str, list[LearnedPair]] = (
+            learned.by_spun() if learned is not None else {})
+        #: A table with at least one pair is in use: its links are proposed,
+        #: and the span model weighs a link's absence differently.
+        self.use_learned = "learned" in sources and bool(self.learned)
         self.learned_prefixes: set[str] = set()
         for key in self.learned:
             parts = key.split(" ")
