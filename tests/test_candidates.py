@@ -170,3 +170,39 @@ def test_screen_decisions_reuse_pruning_scores_exactly() -> None:
                [(d.i, d.j, d.chosen.words, d.p_changed) for d in fresh]
         seen += len(reused)
     assert seen > 0
+
+
+def test_reopened_positions_cover_what_the_screen_keeps_and_avoid_taken_spans() -> None:
+    """``local_decisions(kept=True)`` is what the accurate tier reopens: every
+    examined position, kept or not, as a decision whose ``chosen`` is its best
+    substitution; never overlapping a decision already taken."""
+    import itertools
+
+    from unspin.core import _decoder
+    from unspin.decode.lattice import word_view
+    from unspin.text import split_sentences, tokenize
+
+    config = Config(mode="full")
+    bundle = get_bundle(config)
+    decoder = _decoder(bundle, config)
+    text = ("The dying toll rose to 68 on Saturday, the ministry stated. Folks who hold "
+            "been cured were sent dwelling, whereas the assortment of instances climbed.")
+    reopened_kept = 0
+    for sentence in split_sentences(text, tokenize(text)):
+        toks, adjacent, protected = word_view(sentence, bundle.is_common)
+        words = [t.norm for t in toks]
+        edges = decoder.build_edges(words, adjacent, protected, None)
+        plain = decoder.local_decisions(words, edges)
+        every = decoder.local_decisions(words, edges, kept=True)
+        assert {(d.i, d.j) for d in plain} <= {(d.i, d.j) for d in every}
+        assert all(d.chosen.proposal is not None for d in every)
+        for d in every:
+            p_keep = next(a.posterior for a in d.alternatives if a.edge.proposal is None)
+            assert abs(d.p_changed - (1.0 - p_keep)) < 1e-9
+            reopened_kept += p_keep > 0.5
+        spans = sorted((d.i, d.j) for d in every)
+        assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans)), "reopened spans overlap"
+        taken = [(d.i, d.j) for d in plain]
+        rest = decoder.local_decisions(words, edges, kept=True, taken=taken)
+        assert not any(d.i < b and d.j > a for d in rest for a, b in taken)
+    assert reopened_kept > 0, "no kept position was reopened"

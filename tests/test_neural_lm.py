@@ -148,3 +148,23 @@ def test_evidence_for_a_span_with_no_token(lm: NeuralLM) -> None:
     assert ev.spans == [None]
     with pytest.raises(InputError):
         lm.evidence(b"bytes", [])  # type: ignore[arg-type]
+
+
+def test_the_accurate_tier_reopens_what_the_ngram_path_kept() -> None:
+    """With the shipped (weak) n-gram model, the first pass keeps most spun
+    words; the accurate tier must still put them before the neural model."""
+    from unspin import Config
+    from unspin.core import analyze
+
+    text = ("The assortment of Covid-19 cases climbed to 2,902 on Saturday while the "
+            "dying toll rose to 68, the ministry stated.")
+    ngram: list[tuple[int, int, str, dict[str, float]]] = []
+    neural: list[tuple[int, int, str, dict[str, float]]] = []
+    analyze(text, Config(flag_threshold=0.01), collect=ngram)
+    analyze(text, Config(scorer="neural", flag_threshold=0.01), collect=neural)
+    first_pass = {(s, e) for s, e, *_ in ngram}
+    reopened = {(s, e) for s, e, _, f in neural if f.get("nn_reopened") == 1.0}
+    assert reopened, "no kept position was reopened"
+    assert not reopened & first_pass
+    assert first_pass <= {(s, e) for s, e, *_ in neural}
+    assert text.index("assortment") in {s for s, _ in reopened | first_pass}

@@ -213,15 +213,29 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None) -> A
     # own span and document features, scored by models fitted for that tier.
     tier = "neural" if config.scorer == "neural" and not screen else config.mode
     nn_feats: dict[tuple[int, int], dict[str, float]] = {}
+    reopened: set[tuple[int, int]] = set()
     if tier == "neural":
         from unspin.decode.rescore import rescore
         from unspin.lm.neural import get_neural_lm
 
+        # Positions the n-gram path kept are reopened: the neural model reads
+        # the whole left context and may disagree (with a weak n-gram model,
+        # most substitutions are kept by the first pass).
+        for si, ((_, words, _, edges), ds) in enumerate(zip(work, decisions, strict=True)):
+            more = decoder.local_decisions(words, edges, kept=True,
+                                           taken=[(d.i, d.j) for d in ds])
+            if more:
+                merged = sorted([*ds, *more], key=lambda d: d.i)
+                new_ids = {id(d) for d in more}
+                reopened.update((si, k) for k, d in enumerate(merged) if id(d) in new_ids)
+                decisions[si] = merged
         decisions, nn_feats, nn_doc = rescore(
             text, [(toks, ds) for (toks, *_), ds in zip(work, decisions, strict=True)],
             get_neural_lm(), config.channel_weight,
             bundle.generator if "lm" in config.sources else None, breaks)
         doc.update(nn_doc)
+        for key, feats in nn_feats.items():
+            feats["nn_reopened"] = float(key in reopened)
     features = document_features(n_words, [d.p_changed for ds in decisions for d in ds])
     features.update(doc)
     features["spin_rate"] = rate
@@ -232,6 +246,8 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None) -> A
     spans: list[Span] = []
     for si, ((toks, _, lps, _), ds) in enumerate(zip(work, decisions, strict=True)):
         for di, d in enumerate(ds):
+            if (si, di) in reopened and (si, di) not in nn_feats:
+                continue  # a reopened position the neural pass could not score stays kept
             feats = _decision_features(d, toks, lps, bundle, doc)
             feats.update(nn_feats.get((si, di), {}))
             prob = score * span_model.probability(feats)

@@ -275,7 +275,9 @@ class SentenceDecoder:
         return [_edge(i, j, w, channel, p, lm)
                 for _, lm, (j, w, channel, p) in scored[: self.max_candidates]]
 
-    def local_decisions(self, words: Sequence[str], edges: list[list[Edge]]) -> list[Decision]:
+    def local_decisions(self, words: Sequence[str], edges: list[list[Edge]], *,
+                        kept: bool = False, taken: Sequence[tuple[int, int]] = ()
+                        ) -> list[Decision]:
         """Screen mode: decide each position against its spun neighbours, no beam.
 
         Cheaper than :meth:`decode` by the beam width and one pass; adjacent
@@ -285,19 +287,31 @@ class SentenceDecoder:
         Each span end gets what :meth:`_posterior` would compute; only the
         winning one becomes a :class:`Decision`, and only when a substitution
         outranks keeping the spun text (most examined positions keep it).
+
+        ``kept=True`` also returns the positions where keeping wins, with the
+        best substitution as ``chosen`` and a low ``p_changed``: the accurate
+        tier reopens them, because its neural model may disagree with the
+        n-gram model. Spans overlapping ``taken`` (decisions already made)
+        are skipped.
         """
         n = len(words)
         ctx = self.context
         cw = self.cw
         out: list[Decision] = []
         last_end = 0
+        blocked = [False] * n
+        for a, b in taken:
+            for k in range(max(0, a), min(n, b)):
+                blocked[k] = True
         for i in range(n):
             group = edges[i]
-            if len(group) < 2 or i < last_end:
+            if len(group) < 2 or i < last_end or blocked[i]:
                 continue
             state = self._context_state(words, i)
             best: tuple[float, int, list[Edge], list[float], list[float], list[float]] | None = None
             for j in dict.fromkeys(e.j for e in group[1:]):
+                if any(blocked[i:j]):
+                    continue
                 following = words[j : j + ctx]
                 eos = j + ctx >= n
                 alts: list[Edge] = []
@@ -321,14 +335,15 @@ class SentenceDecoder:
             p_changed, j, alts, alt_lms, scores, post = best
             # The stable sort below puts the first best posterior first: keeping
             # the spun text (last) leads only when it beats every substitution.
-            if len(post) == 1 or post[-1] > max(post[:-1]):
+            if len(post) == 1 or (post[-1] > max(post[:-1]) and not kept):
                 continue
             ranked = tuple(sorted(
                 (Alternative(e, sc, lm, p)
                  for e, sc, lm, p in zip(alts, scores, alt_lms, post, strict=True)),
                 key=lambda a: -a.posterior,
             ))
-            out.append(Decision(i, j, ranked[0].edge, ranked, p_changed))
+            chosen = next(a.edge for a in ranked if a.edge.proposal is not None)
+            out.append(Decision(i, j, chosen, ranked, p_changed))
             last_end = j
         return out
 

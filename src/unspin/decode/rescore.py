@@ -52,6 +52,7 @@ NN_FEATURES = (
     "nn_next",  # log P_nn(token after the span | left, spun text)
     "nn_rank",  # log(1 + tokens the model preferred to the spun one)
     "nn_entropy",  # entropy of the model's distribution at the span
+    "nn_reopened",  # the n-gram path kept the spun text; the neural pass reopened it
 )
 #: Document features the accurate tier adds (see ``decode/score.py``).
 NN_DOC_FEATURES = ("nn_mean_lp", "nn_low_share")

@@ -34,6 +34,7 @@ Design and trade-offs:
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import importlib.util
 import math
@@ -70,6 +71,8 @@ BATCH_TOKENS = 2048
 #: Tokens per forward pass of :meth:`NeuralLM.evidence`; longer texts are cut
 #: into chunks at sentence starts (each chunk is conditioned on the context only).
 CHUNK_TOKENS = 1024
+#: Candidate words whose first token id is kept (per process) before the cache restarts.
+FIRST_TOKEN_CACHE = 200_000
 #: A token is "surprising" below this log-probability (document statistics).
 LOW_LP = -8.0
 #: Bumped when the layout of the converted cache directory changes.
@@ -215,6 +218,7 @@ class NeuralLM:
             list(tokenizer(context, add_special_tokens=False)["input_ids"]) if context else []
         )
         self._words: tuple[Any, list[str]] | None = None
+        self._first_ids: dict[tuple[str, bool], int] = {}
         eos = getattr(tokenizer, "eos_token_id", None)
         self._pad_id: int = int(eos) if eos is not None else 0
 
@@ -353,18 +357,20 @@ class NeuralLM:
         enc = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
         ids: list[int] = list(enc["input_ids"])
         offsets: list[tuple[int, int]] = [tuple(o) for o in enc["offset_mapping"]]
-        # token range of each span: tokens overlapping it (a token carries its leading space)
+        # token range of each span: tokens overlapping it (a token carries its
+        # leading space); offsets are sorted, so two bisections find it
+        nonempty = [k for k, (a, b) in enumerate(offsets) if b > a]
+        ends = [offsets[k][1] for k in nonempty]
+        starts = [offsets[k][0] for k in nonempty]
         ranges: list[tuple[int, int] | None] = []
         for start, end, _alts in spans:
-            ks = [k for k, (a, b) in enumerate(offsets) if a < end and b > start and b > a]
-            ranges.append((ks[0], ks[-1] + 1) if ks else None)
-        wanted: dict[int, list[int]] = {}
-        for n, r in enumerate(ranges):
-            if r is not None:
-                wanted.setdefault(r[0], []).append(n)
+            lo = bisect.bisect_right(ends, start)
+            hi = bisect.bisect_left(starts, end)
+            ranges.append((nonempty[lo], nonempty[hi - 1] + 1) if lo < hi else None)
+        wanted = sorted({r[0] for r in ranges if r is not None})
         token_lp = [0.0] * len(ids)
-        rows: dict[int, Any] = {}  # token index -> log-distribution predicting it
-        words_ids, words = self._word_vocab()
+        kept: list[Any] = []  # log-distributions predicting the wanted tokens, per chunk
+        kept_at: dict[int, int] = {}  # token index -> row in torch.cat(kept)
         ctx = self.context_ids
         for a, b in self._chunks(offsets, breaks):
             chunk = ctx + ids[a:b]
@@ -375,41 +381,65 @@ class NeuralLM:
             shift = len(ctx) - a  # chunk position of token k is k + shift
             first = a if ctx else a + 1
             if first < b:
-                pos = torch.arange(first + shift, b + shift)
-                got = logprobs[pos - 1].gather(1, torch.tensor([chunk[p] for p in pos.tolist()]
-                                                              ).unsqueeze(1)).squeeze(1)
-                for k, v in zip(range(first, b), got.tolist(), strict=True):
-                    token_lp[k] = float(v)
-            for k in wanted:
-                if a <= k < b and k + shift >= 1:
-                    rows[k] = logprobs[k + shift - 1].clone()
-        out: list[PositionEvidence | None] = []
-        for (start, _end, alts), r in zip(spans, ranges, strict=True):
-            if r is None or r[0] not in rows:
-                out.append(None)
+                # a slice is a view: indexing with a position tensor would copy
+                # the whole tokens x vocabulary matrix first
+                targets = torch.tensor(chunk[first + shift : b + shift]).unsqueeze(1)
+                got = logprobs[first + shift - 1 : b + shift - 1].gather(1, targets)
+                token_lp[first:b] = got.squeeze(1).tolist()
+            here = [k for k in wanted if a <= k < b and k + shift >= 1]
+            if here:
+                base = sum(len(t) for t in kept)
+                kept_at.update((k, base + n) for n, k in enumerate(here))
+                kept.append(logprobs[torch.tensor([k + shift - 1 for k in here])])
+        out: list[PositionEvidence | None] = [None] * len(spans)
+        if not kept:
+            return self._text_evidence(out, ids, token_lp)
+        # every wanted position at once: one tensor operation per statistic
+        dists = torch.cat(kept)
+        spun_ids = torch.tensor([ids[k] for k in sorted(kept_at, key=kept_at.__getitem__)])
+        spun_first_all = dists.gather(1, spun_ids.unsqueeze(1))
+        ranks = (dists > spun_first_all).sum(1).tolist()
+        entropies = (-(dists.exp() * dists).sum(1)).tolist()
+        spun_first_all = spun_first_all.squeeze(1).tolist()
+        top_words: list[list[tuple[str, float]]] = []
+        if top > 0:
+            words_ids, words = self._word_vocab()
+            values, index = torch.topk(dists[:, words_ids], min(top, len(words)), dim=1)
+            top_words = [[(words[int(i)], float(v)) for v, i in zip(vs, ix, strict=True)]
+                         for vs, ix in zip(values.tolist(), index.tolist(), strict=True)]
+        for n, ((start, _end, alts), r) in enumerate(zip(spans, ranges, strict=True)):
+            if r is None or r[0] not in kept_at:
                 continue
             k0, k1 = r
-            dist = rows[k0]
-            spun_first = float(dist[ids[k0]])
-            rank = int((dist > dist[ids[k0]]).sum())
-            entropy = float(-(dist.exp() * dist).sum())
+            row = kept_at[k0]
             spaced = start > 0 and text[start - 1] == " "
-            scored: dict[str, float] = {}
-            for alt in alts:
-                alt_ids = self.tokenizer((" " if spaced else "") + alt,
-                                         add_special_tokens=False)["input_ids"]
-                if alt_ids:
-                    scored[alt] = float(dist[alt_ids[0]])
-            predicted: list[tuple[str, float]] = []
-            if top > 0:
-                values, index = torch.topk(dist[words_ids], min(top, len(words)))
-                predicted = [(words[int(i)], float(v))
-                             for v, i in zip(values.tolist(), index.tolist(), strict=True)]
-            out.append(PositionEvidence(
-                spun_first=spun_first,
+            alt_ids = [(alt, self._first_token(alt, spaced)) for alt in alts]
+            picked = dists[row, [t for _, t in alt_ids if t >= 0]].tolist() if alt_ids else []
+            values_iter = iter(picked)
+            scored = {alt: float(next(values_iter)) for alt, t in alt_ids if t >= 0}
+            out[n] = PositionEvidence(
+                spun_first=float(spun_first_all[row]),
                 spun_lp=math.fsum(token_lp[k0:k1]),
                 next_lp=token_lp[k1] if k1 < len(ids) else 0.0,
-                rank=rank, entropy=entropy, alternatives=scored, predicted=predicted))
+                rank=int(ranks[row]), entropy=float(entropies[row]), alternatives=scored,
+                predicted=top_words[row] if top_words else [])
+        return self._text_evidence(out, ids, token_lp)
+
+    def _first_token(self, word: str, spaced: bool) -> int:
+        """The first token id of ``word`` (after a space if ``spaced``), -1 if none; cached."""
+        key = (word, spaced)
+        got = self._first_ids.get(key)
+        if got is None:
+            encoded = self.tokenizer((" " if spaced else "") + word,
+                                     add_special_tokens=False)["input_ids"]
+            if len(self._first_ids) >= FIRST_TOKEN_CACHE:
+                self._first_ids.clear()  # a bound for long-running scans
+            got = self._first_ids[key] = int(encoded[0]) if encoded else -1
+        return got
+
+    def _text_evidence(self, out: list[PositionEvidence | None], ids: Sequence[int],
+                       token_lp: list[float]) -> TextEvidence:
+        ctx = self.context_ids
         scored_lp = token_lp if ctx else token_lp[1:]
         n = len(scored_lp)
         return TextEvidence(
