@@ -1,6 +1,6 @@
 """Full benchmark: every restorer side by side, printed as markdown tables.
 
-    python bench/run.py [--quick] [--section NAME] [--out FILE]
+    python bench/run.py [--quick] [--section NAME[,NAME]] [--system NAME ...] [--out FILE]
 
 Sections: detection, restoration, cross, real, fingerprints, speed, scaling.
 Each table is preceded by the exact command that reproduces it. Sample sizes
@@ -30,6 +30,7 @@ SECTIONS = ("candidates", "detection", "restoration", "cross", "real", "fingerpr
             "speed", "scaling")
 #: The accurate tier: full mode re-ranked by one pass of the neural LM.
 NEURAL = "unspin full + neural"
+NEURAL_DEFAULT = "unspin full + neural, default LM"
 SEED = 7
 
 
@@ -38,12 +39,15 @@ def _ci(ci: tuple[float, float]) -> str:
 
 
 class Report:
-    def __init__(self, quick: bool) -> None:
+    def __init__(self, quick: bool, systems: list[str] | None = None) -> None:
         self.quick = quick
+        self.systems = systems
         self.lines: list[str] = []
 
     def table(self, section: str, title: str, header: list[str], rows: list[list[str]]) -> None:
         cmd = f"python bench/run.py{' --quick' if self.quick else ''} --section {section}"
+        if self.systems and section in ("detection", "restoration", "real", "fingerprints"):
+            cmd += "".join(f" --system '{name}'" for name in self.systems)
         out = [f"### {title}", "", "```", cmd, "```", ""]
         out.append("| " + " | ".join(header) + " |")
         out.append("|" + "|".join("---" for _ in header) + "|")
@@ -65,6 +69,8 @@ def restorers(ngram: str | None) -> dict[str, Callable[[str], Analysis]]:
                                                      favor_recall=True),
         "unspin screen": H.core_restorer(mode="screen", ngram_path=ngram),
         "unspin full, default LM": H.core_restorer(mode="full"),
+        # what a user gets with nothing but the installed packages
+        NEURAL_DEFAULT: H.core_restorer(mode="full", scorer="neural"),
         "list matcher (PPS)": ListMatcher(rows),
         "rarity heuristic": RarityHeuristic(),
         "identity": identity,
@@ -74,11 +80,17 @@ def restorers(ngram: str | None) -> dict[str, Callable[[str], Analysis]]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--section", choices=SECTIONS)
+    ap.add_argument("--section", help=f"comma-separated, of {', '.join(SECTIONS)}")
+    ap.add_argument("--system", action="append", dest="systems", metavar="NAME",
+                    help="repeatable: only these rows in the detection, restoration, real "
+                    "and fingerprints tables (to re-measure the rows a change touches; "
+                    "the speed table keeps its own systems)")
     ap.add_argument("--out")
     args = ap.parse_args(argv)
-    rep = Report(args.quick)
-    todo = [args.section] if args.section else list(SECTIONS)
+    rep = Report(args.quick, args.systems)
+    todo = args.section.split(",") if args.section else list(SECTIONS)
+    if unknown := [t for t in todo if t not in SECTIONS]:
+        ap.error(f"unknown section {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
     per_profile = 8 if args.quick else 50
     n_clean = 16 if args.quick else 100
     n_fp = 60 if args.quick else 400
@@ -89,6 +101,12 @@ def main(argv: list[str] | None = None) -> int:
     rep.emit(f"<!-- n-gram model from the TRAIN split: {ngram} "
              f"(ready in {time.perf_counter() - t0:.0f} s) -->")
     rs = restorers(ngram)
+    chosen = rs
+    if args.systems:
+        names = args.systems
+        if unknown := [n for n in names if n not in rs]:
+            ap.error(f"unknown system {', '.join(unknown)}; choose from {', '.join(rs)}")
+        chosen = {n: rs[n] for n in names}
     test = load_split("test")
     rep.emit(f"Samples: {per_profile} test docs per profile (60-400 words), {n_clean} clean "
              f"test docs, {n_fp} fingerprint rows, 3 real pairs; seed {SEED}.\n")
@@ -139,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         long_clean = H.sample_docs(test, n_clean, SEED + 98,
                                    exclude=used | {d.id for d in clean})
         long_words = sum(M.count_words(d.text) for d in long_clean)
-        for name, r in rs.items():
+        for name, r in chosen.items():
             d = H.evaluate_detection(r, mixed, clean)
             fe_long, fe_long_ci = H.evaluate_false_edits(r, long_clean)
             rows.append([name, f"{d.auroc:.3f} {_ci(d.auroc_ci)}", f"{d.at_threshold.f1:.3f}",
@@ -155,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     if "restoration" in todo:
         rows = []
         for p in H.PROFILE_NAMES:
-            for name, r in rs.items():
+            for name, r in chosen.items():
                 res = H.evaluate_restoration(r, spun[p])
                 rows.append([p, name, f"{res.span.precision:.3f}", f"{res.span.recall:.3f}",
                              f"{res.span.f1:.3f} {_ci(res.span_f1_ci)}", f"{res.token.f1:.3f}",
@@ -185,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     if "real" in todo:
         items = [H.from_real(p) for p in load_real_pairs()]
         rows = []
-        for name, r in rs.items():
+        for name, r in chosen.items():
             res = H.evaluate_restoration(r, items)
             rows.append([name, f"{res.span.precision:.3f}", f"{res.span.recall:.3f}",
                          f"{res.span.f1:.3f}", f"{res.restoration_exact:.3f}",
@@ -198,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     if "fingerprints" in todo:
         fp_rows = read_pps_csv(fingerprints_csv())[:n_fp]
         rows = []
-        for name, r in rs.items():
+        for name, r in chosen.items():
             f = H.evaluate_fingerprints(r, fp_rows)
             rows.append([name, f"{f.top1:.3f}", f"{f.top5:.3f}", f"{f.top1_carrier:.3f}",
                          f"{f.top5_carrier:.3f}", f"{f.classification.precision:.3f}",
@@ -224,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         stories = [" ".join(t.split()[:600]) for t in texts if len(t.split()) >= 300][:5]
         stories = stories or texts[:3]
         per_story: dict[str, float] = {}
-        for name in ("list matcher (PPS)", "unspin full", NEURAL):
+        for name in ("list matcher (PPS)", "unspin full", NEURAL, NEURAL_DEFAULT):
             rs[name](stories[0])  # load the models before timing
             t = time.perf_counter()
             for s in stories:

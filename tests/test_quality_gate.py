@@ -48,14 +48,17 @@ def test_core_meets_floors(gate_slice: harness.GateSlice) -> None:
 
 
 @pytest.mark.engine
-def test_accurate_tier_meets_its_floors(gate_slice: harness.GateSlice) -> None:
-    """The neural tier has floors of its own (``neural`` in gate_floors.json)."""
-    spec = FLOORS.get("neural")
+@pytest.mark.parametrize("tier", ["neural", "shipped"])
+def test_accurate_tier_meets_its_floors(gate_slice: harness.GateSlice, tier: str) -> None:
+    """The accurate tier has floors of its own, with the newsroom n-gram model
+    (``neural`` in gate_floors.json) and with nothing but what ships
+    (``shipped``: the default n-gram model)."""
+    spec = FLOORS.get(tier)
     if not spec or any(v is None for sect in ("floors", "ceilings")
                        for v in spec.get(sect, {}).values()):
-        pytest.fail("accurate-tier floors not pinned: run `unspin bench gate --tier neural "
+        pytest.fail(f"{tier} floors not pinned: run `unspin bench gate --tier {tier} "
                     "--pin` and commit gate_floors.json")
-    measured = harness.run_gate(harness.gate_restorer("neural"), gate_slice)
+    measured = harness.run_gate(harness.gate_restorer(tier), gate_slice)
     failures = harness.check_floors(measured, spec)
     assert not failures, "\n".join(failures)
 

@@ -127,19 +127,28 @@ def _pin(block: dict[str, Any], measured: dict[str, float]) -> None:
     block.pop("TODO", None)
 
 
+GATE_CONFIGURATIONS = {
+    "neural": "the newsroom n-gram model with scorer='neural' (harness.gate_restorer('neural'))",
+    "shipped": "the shipped default n-gram model with scorer='neural': nothing but the "
+               "installed packages (harness.gate_restorer('shipped'))",
+}
+
+
 @bench_app.command("gate")
 def bench_gate(
     floors: Annotated[Path, typer.Option(help="floors file")] = DEFAULT_FLOORS,
     pin: Annotated[
         bool, typer.Option("--pin", help="write measured values minus the stated margins")
     ] = False,
-    tier: Annotated[str, typer.Option(help="ngram (full mode) or neural (accurate tier)")
-                    ] = "ngram",
+    tier: Annotated[str, typer.Option(
+        help="ngram (newsroom n-gram, full mode), neural (the same + neural LM) or shipped "
+             "(default n-gram + neural LM: nothing but the installed packages)")] = "ngram",
 ) -> None:
     """Run the quality gate with the core restorer; exit 1 if a floor is missed."""
-    if tier not in ("ngram", "neural"):
-        _fail(f"--tier must be ngram or neural, not {tier!r}")
     from unspin.evaluation import harness
+
+    if tier not in harness.GATE_TIERS:
+        _fail(f"--tier must be one of {', '.join(harness.GATE_TIERS)}, not {tier!r}")
 
     if not floors.is_file():
         _fail(f"{floors} not found; pass --floors PATH")
@@ -148,11 +157,10 @@ def bench_gate(
     if spec.get("slice_hash") not in (None, sl.hash) and not pin:
         _fail(f"gate slice hash {sl.hash} != pinned {spec.get('slice_hash')}: the slice "
               "changed; re-pin the floors deliberately with --pin")
-    # the n-gram tier's floors sit at the top of the file, the accurate tier's under "neural"
+    # the n-gram tier's floors sit at the top of the file, the others' under their name
     block = spec if tier == "ngram" else spec.setdefault(
-        "neural", {"ceilings": {"false_change_rate": None},
-                   "configuration": "the newsroom n-gram model with scorer='neural' "
-                                    "(harness.gate_restorer('neural'))"})
+        tier, {"ceilings": {"false_change_rate": None},
+               "configuration": GATE_CONFIGURATIONS[tier]})
     measured = harness.run_gate(harness.gate_restorer(tier), sl)
     for name, value in measured.items():
         typer.echo(f"{name:20s} {value:.4f}")
