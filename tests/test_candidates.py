@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import unspin
 from unspin.candidates.lmfill import FillIndex, build_fill_index
 from unspin.config import Config
 from unspin.decode.channel import ChannelModel
+from unspin.decode.lattice import Edge, SentenceDecoder
 from unspin.resources.bundle import get_bundle
 from unspin.resources.inverse import PRIOR_FLOOR, phrase_prior
 
@@ -144,25 +146,34 @@ def test_an_index_of_an_older_layout_is_stale() -> None:
     assert not _layout_ok({})
 
 
+SPUN_TWO_SENTENCES = (
+    "The dying toll rose to 68 on Saturday, the ministry stated. Folks who hold "
+    "been cured were sent dwelling, whereas the assortment of instances climbed.")
+
+
+def _lattices(mode: str, text: str) -> Iterator[tuple[SentenceDecoder, list[str],
+                                                      list[list[Edge]]]]:
+    """The decoder, words and edges (every position examined) of each sentence."""
+    from unspin.core import _decoder
+    from unspin.decode.lattice import word_view
+    from unspin.text import split_sentences, tokenize
+
+    config = Config(mode=mode)
+    bundle = get_bundle(config)
+    decoder = _decoder(bundle, config)
+    for sentence in split_sentences(text, tokenize(text)):
+        toks, adjacent, protected = word_view(sentence, bundle.is_common)
+        words = [t.norm for t in toks]
+        yield decoder, words, decoder.build_edges(words, adjacent, protected, None)
+
+
 def test_screen_decisions_reuse_pruning_scores_exactly() -> None:
     """Screen mode reads each kept edge's pruning LM score back instead of
     rescoring the window; the decisions must equal those from a rescore."""
     from dataclasses import replace
 
-    from unspin.core import _decoder
-    from unspin.decode.lattice import word_view
-    from unspin.text import split_sentences, tokenize
-
-    config = Config(mode="screen")
-    bundle = get_bundle(config)
-    decoder = _decoder(bundle, config)
-    text = ("The dying toll rose to 68 on Saturday, the ministry stated. Folks who hold "
-            "been cured were sent dwelling, whereas the assortment of instances climbed.")
     seen = 0
-    for sentence in split_sentences(text, tokenize(text)):
-        toks, adjacent, protected = word_view(sentence, bundle.is_common)
-        words = [t.norm for t in toks]
-        edges = decoder.build_edges(words, adjacent, protected, None)
+    for decoder, words, edges in _lattices("screen", SPUN_TWO_SENTENCES):
         assert any(e.lm is not None for group in edges for e in group[1:])
         bare = [[replace(e, lm=None) for e in group] for group in edges]
         reused, fresh = decoder.local_decisions(words, edges), decoder.local_decisions(words, bare)
@@ -178,20 +189,8 @@ def test_reopened_positions_cover_what_the_screen_keeps_and_avoid_taken_spans() 
     substitution; never overlapping a decision already taken."""
     import itertools
 
-    from unspin.core import _decoder
-    from unspin.decode.lattice import word_view
-    from unspin.text import split_sentences, tokenize
-
-    config = Config(mode="full")
-    bundle = get_bundle(config)
-    decoder = _decoder(bundle, config)
-    text = ("The dying toll rose to 68 on Saturday, the ministry stated. Folks who hold "
-            "been cured were sent dwelling, whereas the assortment of instances climbed.")
     reopened_kept = 0
-    for sentence in split_sentences(text, tokenize(text)):
-        toks, adjacent, protected = word_view(sentence, bundle.is_common)
-        words = [t.norm for t in toks]
-        edges = decoder.build_edges(words, adjacent, protected, None)
+    for decoder, words, edges in _lattices("full", SPUN_TWO_SENTENCES):
         plain = decoder.local_decisions(words, edges)
         every = decoder.local_decisions(words, edges, kept=True)
         assert {(d.i, d.j) for d in plain} <= {(d.i, d.j) for d in every}
