@@ -388,7 +388,7 @@ class NeuralLM:
                 token_lp[first:b] = got.squeeze(1).tolist()
             here = [k for k in wanted if a <= k < b and k + shift >= 1]
             if here:
-                base = sum(len(t) for t in kept)
+                base = len(kept_at)
                 kept_at.update((k, base + n) for n, k in enumerate(here))
                 kept.append(logprobs[torch.tensor([k + shift - 1 for k in here])])
         out: list[PositionEvidence | None] = [None] * len(spans)
@@ -396,7 +396,7 @@ class NeuralLM:
             return self._text_evidence(out, ids, token_lp)
         # every wanted position at once: one tensor operation per statistic
         dists = torch.cat(kept)
-        spun_ids = torch.tensor([ids[k] for k in sorted(kept_at, key=kept_at.__getitem__)])
+        spun_ids = torch.tensor([ids[k] for k in kept_at])  # inserted in row order
         spun_first_all = dists.gather(1, spun_ids.unsqueeze(1))
         ranks = (dists > spun_first_all).sum(1).tolist()
         entropies = (-(dists.exp() * dists).sum(1)).tolist()
@@ -413,10 +413,9 @@ class NeuralLM:
             k0, k1 = r
             row = kept_at[k0]
             spaced = start > 0 and text[start - 1] == " "
-            alt_ids = [(alt, self._first_token(alt, spaced)) for alt in alts]
-            picked = dists[row, [t for _, t in alt_ids if t >= 0]].tolist() if alt_ids else []
-            values_iter = iter(picked)
-            scored = {alt: float(next(values_iter)) for alt, t in alt_ids if t >= 0}
+            known = [(alt, t) for alt in alts if (t := self._first_token(alt, spaced)) >= 0]
+            values = dists[row, [t for _, t in known]].tolist() if known else []
+            scored = {alt: float(v) for (alt, _), v in zip(known, values, strict=True)}
             out[n] = PositionEvidence(
                 spun_first=float(spun_first_all[row]),
                 spun_lp=math.fsum(token_lp[k0:k1]),
