@@ -127,13 +127,6 @@ def _pin(block: dict[str, Any], measured: dict[str, float]) -> None:
     block.pop("TODO", None)
 
 
-GATE_CONFIGURATIONS = {
-    "neural": "the newsroom n-gram model with scorer='neural' (harness.gate_restorer('neural'))",
-    "shipped": "the shipped default n-gram model with scorer='neural': nothing but the "
-               "installed packages (harness.gate_restorer('shipped'))",
-}
-
-
 @bench_app.command("gate")
 def bench_gate(
     floors: Annotated[Path, typer.Option(help="floors file")] = DEFAULT_FLOORS,
@@ -160,7 +153,7 @@ def bench_gate(
     # the n-gram tier's floors sit at the top of the file, the others' under their name
     block = spec if tier == "ngram" else spec.setdefault(
         tier, {"ceilings": {"false_change_rate": None},
-               "configuration": GATE_CONFIGURATIONS[tier]})
+               "configuration": harness.GATE_CONFIGURATIONS[tier]})
     measured = harness.run_gate(harness.gate_restorer(tier), sl)
     for name, value in measured.items():
         typer.echo(f"{name:20s} {value:.4f}")

@@ -414,6 +414,12 @@ def gate_slice() -> GateSlice:
 #: and ``shipped``, nothing but the installed packages (the default n-gram
 #: model re-ranked by the neural LM).
 GATE_TIERS = ("ngram", "neural", "shipped")
+#: What each tier's block in gate_floors.json measures (the n-gram tier's is at the top).
+GATE_CONFIGURATIONS = {
+    "neural": "the newsroom n-gram model with scorer='neural' (harness.gate_restorer('neural'))",
+    "shipped": "the shipped default n-gram model with scorer='neural': nothing but the "
+               "installed packages (harness.gate_restorer('shipped'))",
+}
 
 
 def gate_restorer(tier: str = "ngram") -> Restorer:
