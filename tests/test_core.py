@@ -190,6 +190,50 @@ def test_shipped_span_models_are_fitted_trees_that_know_about_learned_tables() -
             assert len(model.trees) >= 50
 
 
+def test_the_candidate_ranker_learns_weights_the_fixed_sum_gets_wrong() -> None:
+    """The accurate tier's choice among substitutions is a fitted conditional
+    logit: when the truth follows a weak n-gram score, a strong channel and a
+    penalty on extra words, the fit finds that and the fixed sum does not."""
+    import random
+
+    from unspin.decode.rerank import RANK_FEATURES, Ranker, fit_ranker
+
+    rng = random.Random(5)
+    truth_w = {"ngram_gain": 0.2, "pick": 1.0, "nn_gain": 0.7, "extra_words": -1.5}
+    groups = []
+    for _ in range(600):
+        rows = [tuple(rng.gauss(0, 2) if n in truth_w and n != "extra_words"
+                      else float(rng.random() < 0.3) for n in RANK_FEATURES)
+                for _ in range(rng.randint(2, 6))]
+        score = [sum(truth_w.get(n, 0.0) * x for n, x in zip(RANK_FEATURES, r, strict=True))
+                 + rng.gauss(0, 0.3) for r in rows]
+        groups.append((rows, max(range(len(rows)), key=score.__getitem__)))
+
+    def top1(r: Ranker) -> float:
+        return sum(max(range(len(x)), key=lambda k: r.score(x[k])) == y
+                   for x, y in groups) / len(groups)
+
+    fitted = fit_ranker(groups, provenance="test")
+    fixed = Ranker.fixed(1.0)
+    assert top1(fitted) > 0.9
+    assert top1(fitted) > top1(fixed) + 0.1
+    assert fitted.weights["extra_words"] < -0.5
+    assert abs(fitted.weights["reverse"]) < 0.3  # never mattered
+    again = Ranker.from_json(json.loads(json.dumps(fitted.to_json())))
+    firsts = [x[0] for x, _ in groups[:50]]
+    assert [again.score(f) for f in firsts] == [fitted.score(f) for f in firsts]
+
+
+def test_shipped_rankers_are_fitted_for_both_kinds_of_language_model() -> None:
+    from unspin.decode.rerank import load_rankers
+
+    rankers = load_rankers()
+    for kind in ("default", "kn3"):
+        ranker = rankers[f"{kind}/neural"]
+        assert "bench/fit_ranker.py" in ranker.provenance
+        assert ranker.weights["nn_gain"] > 0 and ranker.weights["pick"] > 0
+
+
 def test_the_learned_table_feature_says_whether_a_table_is_loaded(
         newsroom_lm: str, tmp_path: Path) -> None:
     from unspin.candidates.learned import learn_from_pairs

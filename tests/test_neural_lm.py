@@ -168,3 +168,36 @@ def test_the_accurate_tier_reopens_what_the_ngram_path_kept() -> None:
     assert not reopened & first_pass
     assert first_pass <= {(s, e) for s, e, *_ in neural}
     assert text.index("assortment") in {s for s, _ in reopened | first_pass}
+
+
+def test_the_accurate_tier_restores_what_its_ranker_ranks_first() -> None:
+    """Whether a span was substituted comes from the noisy-channel posterior;
+    which original, from the fitted ranker: every flagged span carries the
+    ranker's first choice, and its candidates are in the ranker's order."""
+    from unspin import Config
+    from unspin.core import analyze
+    from unspin.decode.rescore import RankingRow
+    from unspin.resources.bundle import get_bundle
+
+    config = Config(scorer="neural", flag_threshold=0.05)
+    ranker = get_bundle(config).ranker
+    assert ranker is not None, "no fitted ranker ships for the default language model"
+    text = ("The assortment of Covid-19 cases climbed to 2,902 on Saturday while the "
+            "dying toll rose to 68, the ministry stated. Officials talked about new "
+            "curbs on the caution pictures fired near the border.")
+    rows: list[RankingRow] = []
+    a = analyze(text, config, ranking=rows)
+    by_span = {(r.start, r.end): r for r in rows}
+    checked = 0
+    for s in a.spans:
+        row = by_span.get((s.start, s.end))
+        if row is None:
+            continue  # a listed fingerprint, not a decoder decision
+        first = max(range(len(row.texts)), key=lambda k: ranker.score(row.features[k]))
+        assert s.restored.lower() == row.texts[first]
+        # the substitutions' posteriors follow the ranker's order
+        scores = [ranker.score(row.features[row.texts.index(c.text.lower())])
+                  for c in s.candidates if "spun" not in c.sources]
+        assert scores == sorted(scores, reverse=True)
+        checked += 1
+    assert checked >= 2

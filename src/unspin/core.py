@@ -156,10 +156,12 @@ def _span_from(text: str, toks: Sequence[Token], d: Decision, prob: float,
                 listed="fingerprints" in d.chosen.proposal.sources)
 
 
-def analyze(text: str, config: Config, *, collect: list[Any] | None = None) -> Analysis:
+def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
+            ranking: list[Any] | None = None) -> Analysis:
     """Analyse one text. ``collect``, if given, receives every decision's features
-    (flagged or not) as ``(start, end, restored, features)``; the model-fitting
-    script uses it, nothing else does."""
+    (flagged or not) as ``(start, end, restored, features)``; ``ranking`` (accurate
+    tier) each decision's candidates and ranking features. The model-fitting
+    scripts use them, nothing else does."""
     t0 = time.perf_counter()
     validate_text(text, config.max_chars)
     bundle = get_bundle(config)
@@ -232,7 +234,8 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None) -> A
         decisions, nn_feats, nn_doc = rescore(
             text, [(toks, ds) for (toks, *_), ds in zip(work, decisions, strict=True)],
             get_neural_lm(), config.channel_weight,
-            bundle.generator if "lm" in config.sources else None, breaks)
+            bundle.generator if "lm" in config.sources else None, breaks, bundle.ranker,
+            ranking)
         doc.update(nn_doc)
         for key, feats in nn_feats.items():
             feats["nn_reopened"] = float(key in reopened)

@@ -24,7 +24,10 @@ class Candidate:
     ``score`` is the total noisy-channel log score of the best sentence
     hypothesis that uses this candidate (natural log), so candidates of one
     span are directly comparable; ``posterior`` is the softmax of those scores
-    over the span's candidates (the spun text itself is one of them).
+    over the span's candidates (the spun text itself is one of them). In the
+    accurate tier the spun text keeps that posterior, and the rest is shared
+    among the substitutions by the fitted candidate ranker
+    (``unspin.decode.rerank``).
     """
 
     text: str

@@ -12,8 +12,10 @@ whatever the number of candidates.
 
 Each alternative's score becomes its n-gram score (left and right context,
 channel) plus ``NEURAL_WEIGHT`` times its neural gain over the spun word,
-``log P_nn(candidate | left) - log P_nn(spun | left)``; the posterior and the
-chosen candidate are recomputed from those scores. For a one-word decision
+``log P_nn(candidate | left) - log P_nn(spun | left)``; the posterior of
+keeping the spun text is recomputed from those scores, and the candidate
+chosen when it is not kept comes from a fitted ranker over the same scores
+and a few properties of each candidate (``decode/rerank.py``). For a one-word decision
 the words the neural model expects at the span, filtered by part of speech
 and thesaurus relatedness (``CandidateGenerator.lm_proposals``), join the
 alternatives as LM proposals: this is how the accurate tier restores
@@ -30,12 +32,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from unspin.candidates.generate import CandidateGenerator
 from unspin.decode.lattice import Alternative, Decision, Edge, softmax
+from unspin.decode.rerank import Ranker, rank_features
 from unspin.text.tokenize import Token
+
+
+@dataclass(frozen=True)
+class RankingRow:
+    """One decision's candidates and their ranking features (fitting data)."""
+
+    start: int
+    end: int
+    texts: tuple[str, ...]
+    features: tuple[tuple[float, ...], ...]
+
 
 #: Weight of the neural left-context gain against the n-gram + channel score.
 NEURAL_WEIGHT = 1.0
@@ -60,7 +74,8 @@ NN_DOC_FEATURES = ("nn_mean_lp", "nn_low_share")
 
 def rescore(text: str, sentences: Sequence[tuple[Sequence[Token], Sequence[Decision]]],
             lm: Any, channel_weight: float, proposals: CandidateGenerator | None = None,
-            breaks: Sequence[int] = ()
+            breaks: Sequence[int] = (), ranker: Ranker | None = None,
+            ranking: list[RankingRow] | None = None,
             ) -> tuple[list[list[Decision]], dict[tuple[int, int], dict[str, float]],
                        dict[str, float]]:
     """Re-rank every decision with one neural pass over ``text``.
@@ -71,7 +86,12 @@ def rescore(text: str, sentences: Sequence[tuple[Sequence[Token], Sequence[Decis
     neural model's own proposals (source "lm"). ``breaks`` are the text's
     sentence starts (where a long text may be cut into chunks). The pass runs
     even with no decision: the document features need it.
+
+    ``ranker`` chooses among the substitutions (``decode/rerank.py``; the
+    fixed sum when None). ``ranking``, when given, receives each decision's
+    span, candidate texts and ranking features (for ``bench/fit_ranker.py``).
     """
+    rank = ranker if ranker is not None else Ranker.fixed(channel_weight)
     keys: list[tuple[int, int]] = []
     queries: list[tuple[int, int, list[str]]] = []
     for si, (toks, decisions) in enumerate(sentences):
@@ -110,11 +130,23 @@ def rescore(text: str, sentences: Sequence[tuple[Sequence[Token], Sequence[Decis
             continue
         totals = [lm_ + channel_weight * e.channel + NEURAL_WEIGHT * (nn - pe.spun_first)
                   for e, lm_, nn in scored]
-        post = softmax(totals)
+        # P(substituted) from the noisy-channel sum; which original, from the ranker.
+        p_keep = softmax(totals)[next(k for k, (e, _, _) in enumerate(scored)
+                                      if e.proposal is None)]
+        subs = [(k, rank_features(e.proposal, lm_ - keep.lm, nn - pe.spun_first))
+                for k, (e, lm_, nn) in enumerate(scored) if e.proposal is not None]
+        given = softmax([rank.score(f) for _, f in subs])
+        post = [p_keep if e.proposal is None else 0.0 for e, _, _ in scored]
+        for (k, _), q in zip(subs, given, strict=True):
+            post[k] = (1.0 - p_keep) * q
+        if ranking is not None:
+            ranking.append(RankingRow(toks[d.i].start, toks[d.j - 1].end,
+                                      tuple(scored[k][0].proposal.text  # type: ignore[union-attr]
+                                            for k, _ in subs),
+                                      tuple(f for _, f in subs)))
         ranked = sorted((Alternative(e, t, lm_, p)
                          for (e, lm_, _), t, p in zip(scored, totals, post, strict=True)),
                         key=lambda a: -a.posterior)
-        p_keep = next(a.posterior for a in ranked if a.edge.proposal is None)
         best = next(a for a in ranked if a.edge.proposal is not None)
         nn_of = {id(e): nn for e, _, nn in scored}
         out[si][di] = replace(d, chosen=best.edge, alternatives=tuple(ranked),

@@ -19,6 +19,7 @@ from unspin.candidates.learned import LearnedTable
 from unspin.candidates.lmfill import FillIndex, load_fill_index
 from unspin.config import Config
 from unspin.decode.channel import ChannelModel, default_channel
+from unspin.decode.rerank import Ranker, load_rankers
 from unspin.decode.score import default_calibration, operating_point
 from unspin.decode.spanmodel import (
     TIERS,
@@ -55,6 +56,8 @@ class Bundle:
     matcher: Any = None
     #: Gap-filling index of the n-gram model (None without the "lm" source).
     fill: FillIndex | None = None
+    #: The accurate tier's fitted choice among substitutions (None: the fixed sum).
+    ranker: Ranker | None = None
 
     def is_common(self, word: str) -> bool:
         return word in self.common
@@ -112,8 +115,9 @@ def _bundle(cache_override: str | None, ngram_path: str | None, learned: tuple[s
                     for tier in TIERS}
     points = {tier: operating_point(model_key(kind, tier), fallback=kind) for tier in TIERS}
     fill = load_fill_index(lm_path, str(cache)) if "lm" in sources else None
+    ranker = load_rankers().get(model_key(kind, "neural"))
     return Bundle(lm, gen, channel, calibrations, name, common, span_models, points, matcher,
-                  fill)
+                  fill, ranker)
 
 
 def clear_cache() -> None:

@@ -1,0 +1,124 @@
+"""Which original, once a span is judged substituted: a fitted candidate ranker.
+
+The accurate tier (``decode/rescore.py``) adds three log-scores per candidate
+original: the n-gram model's context score, the channel's pick probability
+and the neural model's left-context gain. Summed with fixed weights they decide
+*whether* a span was substituted well enough (the span model corrects that
+downstream), but *which* candidate wins is decided by the sum alone, and the
+fixed weights are wrong for it: the shipped web-count n-gram model is weak, so
+its score should count for less; a candidate the neural model proposes is
+underrated by its similarity-based channel score; a multiword candidate is
+overrated because the neural model scores only its first token.
+
+So the choice among substitutions is a conditional logit over a few features
+of each candidate, fitted by maximum likelihood on spun DEV stories where the
+true original is among the candidates (``bench/fit_ranker.py``):
+P(original = c | substituted) = softmax_c(w . f(c)). P(substituted) stays the
+noisy-channel posterior of keeping the spun text, so each candidate's
+posterior is P(substituted) x P(c | substituted), and the features of the
+span model see the candidate this chooses.
+
+Without a fitted ranker, the weights reproduce the fixed sum (n-gram 1,
+channel ``channel_weight``, neural 1): the tier ranks as it did before.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from unspin.candidates.generate import Proposal
+
+__all__ = ["RANK_FEATURES", "Ranker", "fit_ranker", "load_rankers", "rank_features"]
+
+#: Features of one candidate original (see :func:`rank_features`).
+RANK_FEATURES = (
+    "ngram_gain",  # n-gram context score of the candidate minus the spun text's
+    "pick",  # channel: log P(pick spun | original substituted)
+    "nn_gain",  # neural: log P_nn(first token | left) minus the spun text's
+    "lm_proposal",  # proposed by a language model (no thesaurus link)
+    "thesauri",  # how many thesauri link the pair
+    "learned",  # in a learned substitution table
+    "fingerprint",  # in a fingerprint list
+    "reverse",  # only a reverse thesaurus link supports it
+    "inflected",  # found through a lemma and re-inflected
+    "extra_words",  # words beyond the first (the neural gain sees only the first token)
+)
+
+_THESAURI = ("moby", "wordnet", "mythes")
+
+
+def rank_features(p: Proposal, ngram_gain: float, nn_gain: float) -> tuple[float, ...]:
+    s = p.sources
+    return (ngram_gain, p.channel, nn_gain, float("lm" in s), float(sum(t in s for t in _THESAURI)),
+            float("learned" in s), float("fingerprints" in s), float(p.reverse),
+            float(p.inflected), float(len(p.words) - 1))
+
+
+@dataclass(frozen=True)
+class Ranker:
+    """A linear score over :data:`RANK_FEATURES`; its softmax is P(c | substituted)."""
+
+    weights: dict[str, float] = field(default_factory=dict)
+    provenance: str = "unfitted: the fixed sum of n-gram, channel and neural scores"
+
+    @classmethod
+    def fixed(cls, channel_weight: float) -> Ranker:
+        return cls({"ngram_gain": 1.0, "pick": channel_weight, "nn_gain": 1.0})
+
+    def score(self, feats: Sequence[float]) -> float:
+        return sum(self.weights.get(n, 0.0) * x for n, x in zip(RANK_FEATURES, feats, strict=True))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"weights": self.weights, "provenance": self.provenance}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Ranker:
+        return cls({k: float(v) for k, v in d.get("weights", {}).items()},
+                   str(d.get("provenance", "")))
+
+
+def fit_ranker(groups: Sequence[tuple[Sequence[Sequence[float]], int]], l2: float = 0.1,
+               provenance: str = "") -> Ranker:
+    """Maximum-likelihood conditional logit (numpy only).
+
+    ``groups`` holds, per decision, the feature rows of its candidates and the
+    index of the true one. Newton steps on the concave log-likelihood with an
+    L2 penalty (which also pins the weight of a feature that never varies
+    within a decision to zero).
+    """
+    import numpy as np
+
+    k = len(RANK_FEATURES)
+    w = np.zeros(k)
+    data = [(np.asarray(x, dtype=float), y) for x, y in groups if len(x) > 1]
+    if not data:
+        return Ranker(provenance=provenance)
+    for _ in range(50):
+        grad = -l2 * w
+        hess = -l2 * np.eye(k)
+        for x, y in data:
+            s = x @ w
+            p = np.exp(s - s.max())
+            p /= p.sum()
+            mean = p @ x
+            grad += x[y] - mean
+            hess -= (x * p[:, None]).T @ x - np.outer(mean, mean)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if float(np.abs(step).max()) < 1e-8:
+            break
+    return Ranker({n: float(v) for n, v in zip(RANK_FEATURES, w, strict=True)}, provenance)
+
+
+def load_rankers() -> dict[str, Ranker]:
+    """Fitted rankers shipped in ``unspin/data/ranker.json``, by model key ("kn3/neural")."""
+    try:
+        raw = resources.files("unspin.data").joinpath("ranker.json").read_text("utf-8")
+    except (FileNotFoundError, ModuleNotFoundError):
+        return {}
+    return {k: Ranker.from_json(v) for k, v in json.loads(raw).get("models", {}).items()}
+
