@@ -195,6 +195,8 @@ def test_the_accurate_tier_restores_what_its_ranker_ranks_first() -> None:
             continue  # a listed fingerprint, not a decoder decision
         first = max(range(len(row.texts)), key=lambda k: ranker.score(row.features[k]))
         assert s.restored.lower() == row.texts[first]
+        ranked = [e for e in s.evidence if e.kind == "ranker"]
+        assert len(ranked) == 1 and 0.0 < ranked[0].value <= 1.0
         # the substitutions' posteriors follow the ranker's order
         scores = [ranker.score(row.features[row.texts.index(c.text.lower())])
                   for c in s.candidates if "spun" not in c.sources]

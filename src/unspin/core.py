@@ -152,6 +152,13 @@ def _span_from(text: str, toks: Sequence[Token], d: Decision, prob: float,
         evidence += (Evidence(
             "neural", f"SmolLM2-135M: '{chosen}' scores {feats['nn_gain']:+.2f} nats over "
                       f"'{spun}' given everything before it (first token)", feats["nn_gain"]),)
+        chosen_post = next(a.posterior for a in d.alternatives if a.edge is d.chosen)
+        given = chosen_post / d.p_changed if d.p_changed > 0 else 0.0
+        n_subs = sum(1 for a in d.alternatives if a.edge.proposal is not None)
+        evidence += (Evidence(
+            "ranker", f"fitted ranker: P('{chosen}' | substituted) = {given:.3f} among "
+                      f"{n_subs} candidates (n-gram, channel and neural scores, link type)",
+            given),)
     return Span(start, end, spun, chosen, prob, tuple(candidates), evidence,
                 listed="fingerprints" in d.chosen.proposal.sources)
 

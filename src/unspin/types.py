@@ -54,7 +54,8 @@ class Evidence:
 
     ``kind`` is one of a fixed vocabulary: ``channel`` (a thesaurus / learned
     table / fingerprint link), ``lm`` (language-model gain), ``neural`` (the
-    accurate tier's neural gain), ``posterior``, ``fingerprint``,
+    accurate tier's neural gain), ``ranker`` (the accurate tier's fitted
+    choice among substitutions), ``posterior``, ``fingerprint``,
     ``leaked`` (an original word found in a hashtag or slug), ``signature``
     (spinner boilerplate).
     """
