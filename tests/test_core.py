@@ -224,16 +224,6 @@ def test_the_candidate_ranker_learns_weights_the_fixed_sum_gets_wrong() -> None:
     assert [again.score(f) for f in firsts] == [fitted.score(f) for f in firsts]
 
 
-def test_shipped_rankers_are_fitted_for_both_kinds_of_language_model() -> None:
-    from unspin.decode.rerank import load_rankers
-
-    rankers = load_rankers()
-    for kind in ("default", "kn3"):
-        ranker = rankers[f"{kind}/neural"]
-        assert "bench/fit_ranker.py" in ranker.provenance
-        assert ranker.weights["nn_gain"] > 0 and ranker.weights["pick"] > 0
-
-
 def test_the_learned_table_feature_says_whether_a_table_is_loaded(
         newsroom_lm: str, tmp_path: Path) -> None:
     from unspin.candidates.learned import learn_from_pairs

@@ -172,16 +172,17 @@ def test_the_accurate_tier_reopens_what_the_ngram_path_kept() -> None:
 
 def test_the_accurate_tier_restores_what_its_ranker_ranks_first() -> None:
     """Whether a span was substituted comes from the noisy-channel posterior;
-    which original, from the fitted ranker: every flagged span carries the
-    ranker's first choice, and its candidates are in the ranker's order."""
+    which original, from the ranker (the fixed sum unless a fitted one is
+    installed): every flagged span carries the ranker's first choice, explains
+    it, and lists its candidates in the ranker's order."""
     from unspin import Config
     from unspin.core import analyze
+    from unspin.decode.rerank import Ranker
     from unspin.decode.rescore import RankingRow
     from unspin.resources.bundle import get_bundle
 
     config = Config(scorer="neural", flag_threshold=0.05)
-    ranker = get_bundle(config).ranker
-    assert ranker is not None, "no fitted ranker ships for the default language model"
+    ranker = get_bundle(config).ranker or Ranker.fixed(config.channel_weight)
     text = ("The assortment of Covid-19 cases climbed to 2,902 on Saturday while the "
             "dying toll rose to 68, the ministry stated. Officials talked about new "
             "curbs on the caution pictures fired near the border.")

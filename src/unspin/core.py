@@ -156,8 +156,8 @@ def _span_from(text: str, toks: Sequence[Token], d: Decision, prob: float,
         given = chosen_post / d.p_changed if d.p_changed > 0 else 0.0
         n_subs = sum(1 for a in d.alternatives if a.edge.proposal is not None)
         evidence += (Evidence(
-            "ranker", f"fitted ranker: P('{chosen}' | substituted) = {given:.3f} among "
-                      f"{n_subs} candidates (n-gram, channel and neural scores, link type)",
+            "ranker", f"P('{chosen}' | substituted) = {given:.3f} among {n_subs} candidates "
+                      "(n-gram, channel and neural scores; decode/rerank.py)",
             given),)
     return Span(start, end, spun, chosen, prob, tuple(candidates), evidence,
                 listed="fingerprints" in d.chosen.proposal.sources)

@@ -26,8 +26,7 @@ class Candidate:
     span are directly comparable; ``posterior`` is the softmax of those scores
     over the span's candidates (the spun text itself is one of them). In the
     accurate tier the spun text keeps that posterior, and the rest is shared
-    among the substitutions by the fitted candidate ranker
-    (``unspin.decode.rerank``).
+    among the substitutions by the candidate ranker (``unspin.decode.rerank``).
     """
 
     text: str
@@ -54,8 +53,8 @@ class Evidence:
 
     ``kind`` is one of a fixed vocabulary: ``channel`` (a thesaurus / learned
     table / fingerprint link), ``lm`` (language-model gain), ``neural`` (the
-    accurate tier's neural gain), ``ranker`` (the accurate tier's fitted
-    choice among substitutions), ``posterior``, ``fingerprint``,
+    accurate tier's neural gain), ``ranker`` (the accurate tier's choice
+    among substitutions), ``posterior``, ``fingerprint``,
     ``leaked`` (an original word found in a hashtag or slug), ``signature``
     (spinner boilerplate).
     """

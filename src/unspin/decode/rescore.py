@@ -14,9 +14,9 @@ Each alternative's score becomes its n-gram score (left and right context,
 channel) plus ``NEURAL_WEIGHT`` times its neural gain over the spun word,
 ``log P_nn(candidate | left) - log P_nn(spun | left)``; the posterior of
 keeping the spun text is recomputed from those scores, and the candidate
-chosen when it is not kept comes from a fitted ranker over the same scores
-and a few properties of each candidate (``decode/rerank.py``). For a one-word decision
-the words the neural model expects at the span, filtered by part of speech
+chosen when it is not kept comes from the candidate ranker
+(``decode/rerank.py``: the same sum, unless a fitted ranker is installed).
+For a one-word decision the words the neural model expects at the span, filtered by part of speech
 and thesaurus relatedness (``CandidateGenerator.lm_proposals``), join the
 alternatives as LM proposals: this is how the accurate tier restores
 substitutions that no thesaurus links ("assortment" -> "number"). Their

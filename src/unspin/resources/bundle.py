@@ -56,7 +56,7 @@ class Bundle:
     matcher: Any = None
     #: Gap-filling index of the n-gram model (None without the "lm" source).
     fill: FillIndex | None = None
-    #: The accurate tier's fitted choice among substitutions (None: the fixed sum).
+    #: A fitted choice among substitutions for the accurate tier (None, as shipped: the sum).
     ranker: Ranker | None = None
 
     def is_common(self, word: str) -> bool:
