@@ -21,6 +21,7 @@ from unspin.decode.score import document_features
 from unspin.decode.spanmodel import clip_logit
 from unspin.errors import InputError
 from unspin.resources.bundle import Bundle, get_bundle
+from unspin.resources.thesauri import THESAURI
 from unspin.text.morph import transfer_case
 from unspin.text.sentences import split_sentences
 from unspin.text.tokenize import Token, tokenize
@@ -106,7 +107,7 @@ def _decision_features(d: Decision, toks: Sequence[Token], lps: Sequence[float],
         "spun_uni_lp": sum(uni(w) for w in spun_words) / len(spun_words),
         "cand_uni_lp": sum(uni(w) for w in p.words) / max(1, len(p.words)),
         "pick": p.channel,
-        "n_sources": float(sum(1 for s in p.sources if s in ("moby", "wordnet", "mythes"))),
+        "n_sources": float(sum(1 for s in p.sources if s in THESAURI)),
         "reverse": float(p.reverse),
         "inflected": float(p.inflected),
         "learned": float("learned" in p.sources),

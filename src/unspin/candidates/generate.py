@@ -26,6 +26,7 @@ from unspin.candidates.learned import LearnedPair, LearnedTable
 from unspin.candidates.lmfill import content_tags
 from unspin.decode.channel import ChannelModel
 from unspin.resources.inverse import InverseEntry, InverseIndex
+from unspin.resources.thesauri import THESAURI
 from unspin.text import morph
 from unspin.text.tokenize import words as _words
 
@@ -53,8 +54,6 @@ class Proposal:
     reverse: bool = False  # only a reverse thesaurus link supports it
     inflected: bool = False  # found through a lemma and re-inflected
 
-
-_THESAURI = ("moby", "wordnet", "mythes")
 
 #: Thesaurus links per span in screen mode, whose budget is speed: the cut
 #: follows channel plus prior, so the frequent originals stay (candidate
@@ -86,7 +85,7 @@ class CandidateGenerator:
     ) -> None:
         self.inverse = inverse
         self.channel = channel
-        self.thesauri = tuple(s for s in sources if s in _THESAURI)
+        self.thesauri = tuple(s for s in sources if s in THESAURI)
         self.learned: dict[str, list[LearnedPair]] = (
             learned.by_spun() if learned is not None else {})
         #: A table with at least one pair is in use: its links are proposed,

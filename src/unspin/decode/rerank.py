@@ -33,6 +33,7 @@ from importlib import resources
 from typing import Any
 
 from unspin.candidates.generate import Proposal
+from unspin.resources.thesauri import THESAURI
 
 __all__ = ["RANK_FEATURES", "Ranker", "fit_ranker", "load_rankers", "rank_features"]
 
@@ -50,12 +51,9 @@ RANK_FEATURES = (
     "extra_words",  # words beyond the first (the neural gain sees only the first token)
 )
 
-_THESAURI = ("moby", "wordnet", "mythes")
-
-
 def rank_features(p: Proposal, ngram_gain: float, nn_gain: float) -> tuple[float, ...]:
     s = p.sources
-    return (ngram_gain, p.channel, nn_gain, float("lm" in s), float(sum(t in s for t in _THESAURI)),
+    return (ngram_gain, p.channel, nn_gain, float("lm" in s), float(sum(t in s for t in THESAURI)),
             float("learned" in s), float("fingerprints" in s), float(p.reverse),
             float(p.inflected), float(len(p.words) - 1))
 
