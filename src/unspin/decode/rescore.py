@@ -16,10 +16,11 @@ channel) plus ``NEURAL_WEIGHT`` times its neural gain over the spun word,
 keeping the spun text is recomputed from those scores, and the candidate
 chosen when it is not kept comes from the candidate ranker
 (``decode/rerank.py``: the same sum, unless a fitted ranker is installed).
-For a one-word decision the words the neural model expects at the span, filtered by part of speech
-and thesaurus relatedness (``CandidateGenerator.lm_proposals``), join the
-alternatives as LM proposals: this is how the accurate tier restores
-substitutions that no thesaurus links ("assortment" -> "number"). Their
+For a one-word decision the words the neural model expects at the span,
+filtered by part of speech and thesaurus relatedness
+(``CandidateGenerator.lm_proposals``), join the alternatives as LM
+proposals: this is how the accurate tier restores substitutions that no
+thesaurus links ("assortment" -> "number"). Their
 n-gram score is taken as neutral (the keep alternative's), since the n-gram
 decoder never saw them.
 
@@ -131,19 +132,17 @@ def rescore(text: str, sentences: Sequence[tuple[Sequence[Token], Sequence[Decis
         totals = [lm_ + channel_weight * e.channel + NEURAL_WEIGHT * (nn - pe.spun_first)
                   for e, lm_, nn in scored]
         # P(substituted) from the noisy-channel sum; which original, from the ranker.
-        p_keep = softmax(totals)[next(k for k, (e, _, _) in enumerate(scored)
-                                      if e.proposal is None)]
-        subs = [(k, rank_features(e.proposal, lm_ - keep.lm, nn - pe.spun_first))
+        p_keep = softmax(totals)[next(k for k, (e, _, _) in enumerate(scored) if e is keep.edge)]
+        subs = [(k, e.proposal, rank_features(e.proposal, lm_ - keep.lm, nn - pe.spun_first))
                 for k, (e, lm_, nn) in enumerate(scored) if e.proposal is not None]
-        given = softmax([rank.score(f) for _, f in subs])
-        post = [p_keep if e.proposal is None else 0.0 for e, _, _ in scored]
-        for (k, _), q in zip(subs, given, strict=True):
+        given = softmax([rank.score(f) for *_, f in subs])
+        post = [p_keep] * len(scored)  # the substitutions' entries are overwritten below
+        for (k, _, _), q in zip(subs, given, strict=True):
             post[k] = (1.0 - p_keep) * q
         if ranking is not None:
             ranking.append(RankingRow(toks[d.i].start, toks[d.j - 1].end,
-                                      tuple(scored[k][0].proposal.text  # type: ignore[union-attr]
-                                            for k, _ in subs),
-                                      tuple(f for _, f in subs)))
+                                      tuple(p.text for _, p, _ in subs),
+                                      tuple(f for *_, f in subs)))
         ranked = sorted((Alternative(e, t, lm_, p)
                          for (e, lm_, _), t, p in zip(scored, totals, post, strict=True)),
                         key=lambda a: -a.posterior)
