@@ -29,7 +29,7 @@ from typing import Any
 import unspin
 from fit_model import DATA, FIT_SEED, LEARN_SEED, TRAIN_PROFILES
 from unspin.core import analyze
-from unspin.decode.rerank import RANK_FEATURES, Ranker, fit_ranker
+from unspin.decode.rerank import RANK_FEATURES, Ranker, fit_ranker, top1
 from unspin.decode.rescore import RankingRow
 from unspin.decode.spanmodel import model_key
 from unspin.evaluation.datasets import dataset_hash, load_split
@@ -60,11 +60,6 @@ def groups_of(config: unspin.Config, items: Sequence[Labelled]) -> list[Group]:
     return out
 
 
-def top1(ranker: Ranker, groups: Sequence[Group]) -> float:
-    hits = sum(max(range(len(x)), key=lambda k: ranker.score(x[k])) == y for x, y in groups)
-    return hits / max(1, len(groups))
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--docs", type=int, default=60, help="stories per profile")
@@ -83,8 +78,6 @@ def main() -> int:
                            "models": {}}
     if path.is_file():
         out["models"].update(json.loads(path.read_text())["models"])
-    from unspin.resources import bundle as bundle_mod
-
     for kind in args.kinds.split(","):
         key = model_key(kind, "neural")
         ngram = None if kind == "default" else str(ensure_ngram())
@@ -100,7 +93,6 @@ def main() -> int:
             f"each decoded with and without a learned table; data {data_hash}"))
         out["models"][key] = ranker.to_json()
         path.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
-        bundle_mod.clear_cache()
         held_groups = groups_of(bare, held)
         print(f"{key}: {len(groups)} decisions; top-1 on them fixed {top1(fixed, groups):.3f} "
               f"fitted {top1(ranker, groups):.3f}; held-out profile {HELD_OUT} "

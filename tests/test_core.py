@@ -196,7 +196,7 @@ def test_the_candidate_ranker_learns_weights_the_fixed_sum_gets_wrong() -> None:
     penalty on extra words, the fit finds that and the fixed sum does not."""
     import random
 
-    from unspin.decode.rerank import RANK_FEATURES, Ranker, fit_ranker
+    from unspin.decode.rerank import RANK_FEATURES, Ranker, fit_ranker, top1
 
     rng = random.Random(5)
     truth_w = {"ngram_gain": 0.2, "pick": 1.0, "nn_gain": 0.7, "extra_words": -1.5}
@@ -209,14 +209,10 @@ def test_the_candidate_ranker_learns_weights_the_fixed_sum_gets_wrong() -> None:
                  + rng.gauss(0, 0.3) for r in rows]
         groups.append((rows, max(range(len(rows)), key=score.__getitem__)))
 
-    def top1(r: Ranker) -> float:
-        return sum(max(range(len(x)), key=lambda k: r.score(x[k])) == y
-                   for x, y in groups) / len(groups)
-
     fitted = fit_ranker(groups, provenance="test")
     fixed = Ranker.fixed(1.0)
-    assert top1(fitted) > 0.9
-    assert top1(fitted) > top1(fixed) + 0.1
+    assert top1(fitted, groups) > 0.9
+    assert top1(fitted, groups) > top1(fixed, groups) + 0.1
     assert fitted.weights["extra_words"] < -0.5
     assert abs(fitted.weights["reverse"]) < 0.3  # never mattered
     again = Ranker.from_json(json.loads(json.dumps(fitted.to_json())))

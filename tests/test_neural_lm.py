@@ -194,8 +194,7 @@ def test_the_accurate_tier_restores_what_its_ranker_ranks_first() -> None:
         row = by_span.get((s.start, s.end))
         if row is None:
             continue  # a listed fingerprint, not a decoder decision
-        first = max(range(len(row.texts)), key=lambda k: ranker.score(row.features[k]))
-        assert s.restored.lower() == row.texts[first]
+        assert s.restored.lower() == row.texts[ranker.best(row.features)]
         ranked = [e for e in s.evidence if e.kind == "ranker"]
         assert len(ranked) == 1 and 0.0 < ranked[0].value <= 1.0
         # the substitutions' posteriors follow the ranker's order

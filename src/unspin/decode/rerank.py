@@ -35,7 +35,7 @@ from typing import Any
 from unspin.candidates.generate import Proposal
 from unspin.resources.thesauri import THESAURI
 
-__all__ = ["RANK_FEATURES", "Ranker", "fit_ranker", "load_rankers", "rank_features"]
+__all__ = ["RANK_FEATURES", "Ranker", "fit_ranker", "load_rankers", "rank_features", "top1"]
 
 #: Features of one candidate original (see :func:`rank_features`).
 RANK_FEATURES = (
@@ -71,6 +71,10 @@ class Ranker:
 
     def score(self, feats: Sequence[float]) -> float:
         return sum(self.weights.get(n, 0.0) * x for n, x in zip(RANK_FEATURES, feats, strict=True))
+
+    def best(self, rows: Sequence[Sequence[float]]) -> int:
+        """Index of the candidate this ranker puts first."""
+        return max(range(len(rows)), key=lambda k: self.score(rows[k]))
 
     def to_json(self) -> dict[str, Any]:
         return {"weights": self.weights, "provenance": self.provenance}
@@ -112,6 +116,11 @@ def fit_ranker(groups: Sequence[tuple[Sequence[Sequence[float]], int]], l2: floa
         if float(np.abs(step).max()) < 1e-8:
             break
     return Ranker({n: float(v) for n, v in zip(RANK_FEATURES, w, strict=True)}, provenance)
+
+
+def top1(ranker: Ranker, groups: Sequence[tuple[Sequence[Sequence[float]], int]]) -> float:
+    """Share of ``groups`` (candidate rows, index of the true one) ranked first."""
+    return sum(ranker.best(x) == y for x, y in groups) / max(1, len(groups))
 
 
 def load_rankers() -> dict[str, Ranker]:
