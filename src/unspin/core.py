@@ -13,7 +13,7 @@ import math
 import re
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from unspin.config import Config
 from unspin.decode.lattice import Decision, Edge, SentenceDecoder, word_view
@@ -26,6 +26,9 @@ from unspin.text.morph import transfer_case
 from unspin.text.sentences import split_sentences
 from unspin.text.tokenize import Token, tokenize
 from unspin.types import Analysis, Candidate, Edit, Evidence, Span
+
+if TYPE_CHECKING:
+    from unspin.decode.rescore import RankingRow
 
 #: Screen mode asks for this much more surprise (natural log) than full mode
 #: before it proposes candidates: fewer positions, faster, lower recall.
@@ -165,7 +168,7 @@ def _span_from(text: str, toks: Sequence[Token], d: Decision, prob: float,
 
 
 def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
-            ranking: list[Any] | None = None) -> Analysis:
+            ranking: list[RankingRow] | None = None) -> Analysis:
     """Analyse one text. ``collect``, if given, receives every decision's features
     (flagged or not) as ``(start, end, restored, features)``; ``ranking`` (accurate
     tier) each decision's candidates and ranking features. The model-fitting
