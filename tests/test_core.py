@@ -125,6 +125,36 @@ def test_flag_threshold_defaults_to_the_tiers_fitted_operating_point() -> None:
         unspin.Config(flag_threshold=1.0)
 
 
+def test_suspects_are_listed_for_review_and_never_applied() -> None:
+    # The bundled example under the shipped default model: the document model
+    # is unsure (P(spun) near 0.6), so no span's confidence reaches the
+    # operating point, yet the span model alone rates several substitutions
+    # above it. They are reported as suspects, each saying why, and never edited.
+    from unspin.report.terminal import SUSPECTS_HEADER, render_plain
+    from unspin.resources.bundle import get_bundle
+
+    text = (Path(unspin.__file__).parent / "examples" / "spun_news.txt").read_text()
+    cfg = unspin.Config()
+    a = unspin.check(text, config=cfg)
+    threshold = cfg.effective_flag_threshold(get_bundle(cfg).operating_points["full"])
+    assert a.suspects, "the example should leave some span under the threshold"
+    taken: list[tuple[int, int]] = [(s.start, s.end) for s in a.spans]
+    for s in a.suspects:
+        assert text[s.start:s.end] == s.text
+        assert s.confidence < threshold
+        why = [e for e in s.evidence if e.kind == "suspect"]
+        assert len(why) == 1 and why[0].value >= threshold
+        assert s.confidence == pytest.approx(a.score * why[0].value, abs=1e-9)
+        assert not any(s.start < e and s.end > b for b, e in taken)
+        taken.append((s.start, s.end))
+    assert a.restored_text == unspin.apply_edits(text, a.edits)
+    assert len(a.edits) == len(a.spans)
+    doc = json.loads(json.dumps(a.to_json()))
+    assert [(x["start"], x["text"]) for x in doc["suspects"]] == [
+        (s.start, s.text) for s in a.suspects]
+    assert SUSPECTS_HEADER in render_plain(a)
+
+
 def test_every_shipped_tier_has_an_operating_point_from_its_fit() -> None:
     """A refit that forgot the points would silently fall back to 0.5."""
     from importlib import resources

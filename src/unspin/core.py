@@ -36,6 +36,9 @@ SCREEN_MARGIN = 2.0
 #: Screen mode examines at most this share of a sentence's words (the most
 #: surprising ones), so its cost per word is bounded on any text.
 SCREEN_BUDGET = 0.15
+#: Suspects reported per text (``Analysis.suspects``), the likeliest first: a
+#: review list, not a second set of flags.
+MAX_SUSPECTS = 10
 
 
 #: C0 controls other than \t \n \v \f \r, counted by one C-level scan: a
@@ -258,25 +261,31 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
     threshold = config.effective_flag_threshold(bundle.operating_points[tier])
     span_model = bundle.span_models[tier]
     spans: list[Span] = []
+    # below the threshold only because of the document score (Analysis.suspects)
+    near: list[tuple[float, Sequence[Token], Decision, float, dict[str, float]]] = []
     for si, ((toks, _, lps, _), ds) in enumerate(zip(work, decisions, strict=True)):
         for di, d in enumerate(ds):
             if (si, di) in reopened and (si, di) not in nn_feats:
                 continue  # a reopened position the neural pass could not score stays kept
             feats = _decision_features(d, toks, lps, bundle, doc)
             feats.update(nn_feats.get((si, di), {}))
-            prob = score * span_model.probability(feats)
+            given = span_model.probability(feats)
+            prob = score * given
             if collect is not None:
                 assert d.chosen.proposal is not None
                 collect.append((toks[d.i].start, toks[d.j - 1].end, d.chosen.proposal.text,
                                 feats))
             if prob >= threshold:
                 spans.append(_span_from(text, toks, d, prob, feats, bundle.lm_name))
+            elif given >= threshold:
+                near.append((given, toks, d, prob, feats))
     listed = _fingerprint_spans(text, bundle.matcher)
     if listed:
         spans = [s for s in spans
                  if not any(s.start < f.end and s.end > f.start for f in listed)]
         spans = sorted([*spans, *listed], key=lambda s: s.start)
     doc_evidence, spans = _document_evidence(text, spans)
+    suspects = _suspects(text, near, spans, score, threshold, bundle.lm_name)
     t2 = time.perf_counter()
     edits = tuple(
         Edit(s.start, s.end, s.text, s.restored, source="+".join(s.candidates[0].sources)
@@ -298,7 +307,31 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
         features=features,
         evidence=doc_evidence,
         timings={"load_s": t1 - t0, "decode_s": t2 - t1},
+        suspects=suspects,
     )
+
+
+def _suspects(text: str, near: Sequence[tuple[float, Sequence[Token], Decision, float,
+                                                 dict[str, float]]],
+              spans: Sequence[Span], score: float, threshold: float, lm_name: str
+              ) -> tuple[Span, ...]:
+    """The ``MAX_SUSPECTS`` likeliest decisions that would be flagged in a text known to
+    be spun, outside the flagged spans, each saying why it was not flagged."""
+    out: list[Span] = []
+    for given, toks, d, prob, feats in sorted(near, key=lambda t: -t[0]):
+        start, end = toks[d.i].start, toks[d.j - 1].end
+        if any(start < s.end and end > s.start for s in [*spans, *out]):
+            continue
+        span = _span_from(text, toks, d, prob, feats, lm_name)
+        why = Evidence("suspect", f"P(substituted | document spun) = {given:.3f} reaches the "
+                                  f"operating point {threshold:.2f}, but P(document spun) = "
+                                  f"{score:.3f} keeps the confidence at {prob:.3f}: not "
+                                  "flagged, listed for review", given)
+        out.append(Span(span.start, span.end, span.text, span.restored, span.confidence,
+                        span.candidates, (*span.evidence, why), span.listed))
+        if len(out) == MAX_SUSPECTS:
+            break
+    return tuple(sorted(out, key=lambda s: s.start))
 
 
 def _fingerprint_spans(text: str, matcher: Any) -> list[Span]:

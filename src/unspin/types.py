@@ -56,7 +56,8 @@ class Evidence:
     accurate tier's neural gain), ``ranker`` (the accurate tier's choice
     among substitutions), ``posterior``, ``fingerprint``,
     ``leaked`` (an original word found in a hashtag or slug), ``signature``
-    (spinner boilerplate).
+    (spinner boilerplate), ``suspect`` (why a span in ``Analysis.suspects`` was
+    not flagged).
     """
 
     kind: str
@@ -138,6 +139,12 @@ class Analysis:
     features: dict[str, float] = field(default_factory=dict)
     evidence: tuple[Evidence, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
+    #: Not flagged, for review: spans the span model alone puts at or above the
+    #: operating point, whose confidence (times P(document spun)) falls below it
+    #: because the document model is unsure. Lightly spun real copies sit near
+    #: P(spun) 0.5, where nothing can be flagged; an investigator still wants to
+    #: know where to look. Never edits: ``restored_text`` ignores them.
+    suspects: tuple[Span, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -150,4 +157,5 @@ class Analysis:
             "edits": [e.to_json() for e in self.edits],
             "evidence": [e.to_json() for e in self.evidence],
             "features": {k: round(v, 6) for k, v in sorted(self.features.items())},
+            "suspects": [s.to_json() for s in self.suspects],
         }

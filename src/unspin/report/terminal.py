@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from unspin.types import Analysis
+from unspin.types import Analysis, Span
 
 
 def to_json(analysis: Analysis, indent: int | None = 2, *, include_text: bool = False) -> str:
@@ -57,6 +57,13 @@ def render_rich(analysis: Analysis, explain: bool = True) -> list[Any]:
             )
             table.add_row(f"{s.start}-{s.end}", s.text, s.restored, f"{s.confidence:.2f}", cands)
         out.append(table)
+    if explain and analysis.suspects:
+        table = Table(title=SUSPECTS_HEADER, show_lines=False)
+        for col in ("offsets", "spun", "restored", "P(substituted | spun)"):
+            table.add_column(col)
+        for s in analysis.suspects:
+            table.add_row(f"{s.start}-{s.end}", s.text, s.restored, f"{_given(s):.2f}")
+        out.append(table)
     return out
 
 
@@ -66,4 +73,19 @@ def render_plain(analysis: Analysis) -> str:
         cands = "; ".join(f"{c.text} {c.posterior:.2f}" for c in s.candidates[:4])
         lines.append(f"  {s.start}-{s.end}\t{s.text!r} -> {s.restored!r}\t{s.confidence:.2f}"
                      f"\t[{cands}]")
+    if analysis.suspects:
+        lines.append(SUSPECTS_HEADER)
+        for s in analysis.suspects:
+            lines.append(f"  {s.start}-{s.end}\t{s.text!r} -> {s.restored!r}\t"
+                         f"{_given(s):.2f} if spun")
     return "\n".join(lines)
+
+
+#: Says what the suspects list is, in both terminal views.
+SUSPECTS_HEADER = ("not flagged, for review (would be flagged in a text known to be spun; "
+                   "P(substituted | spun) shown):")
+
+
+def _given(span: Span) -> float:
+    """P(substituted | document spun) of a suspect, from its own evidence."""
+    return next((e.value for e in span.evidence if e.kind == "suspect"), span.confidence)
