@@ -316,7 +316,8 @@ def _suspects(text: str, near: Sequence[tuple[float, Sequence[Token], Decision, 
               spans: Sequence[Span], score: float, threshold: float, lm_name: str
               ) -> tuple[Span, ...]:
     """The ``MAX_SUSPECTS`` likeliest decisions that would be flagged in a text known to
-    be spun, outside the flagged spans, each saying why it was not flagged."""
+    be spun, outside the flagged spans, each saying why it was not flagged. ``score`` is
+    the document model's, before a listed fingerprint raises ``Analysis.score``."""
     out: list[Span] = []
     for given, toks, d, prob, feats in sorted(near, key=lambda t: -t[0]):
         start, end = toks[d.i].start, toks[d.j - 1].end
@@ -324,9 +325,9 @@ def _suspects(text: str, near: Sequence[tuple[float, Sequence[Token], Decision, 
             continue
         span = _span_from(text, toks, d, prob, feats, lm_name)
         why = Evidence("suspect", f"P(substituted | document spun) = {given:.3f} reaches the "
-                                  f"operating point {threshold:.2f}, but P(document spun) = "
-                                  f"{score:.3f} keeps the confidence at {prob:.3f}: not "
-                                  "flagged, listed for review", given)
+                                  f"operating point {threshold:.2f}, but the document "
+                                  f"model's P(spun) = {score:.3f} keeps the confidence at "
+                                  f"{prob:.3f}: not flagged, listed for review", given)
         out.append(Span(span.start, span.end, span.text, span.restored, span.confidence,
                         span.candidates, (*span.evidence, why), span.listed))
         if len(out) == MAX_SUSPECTS:
