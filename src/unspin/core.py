@@ -13,6 +13,7 @@ import math
 import re
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from unspin.config import Config
@@ -262,7 +263,7 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
     span_model = bundle.span_models[tier]
     spans: list[Span] = []
     # below the threshold only because of the document score (Analysis.suspects)
-    near: list[tuple[float, Sequence[Token], Decision, float, dict[str, float]]] = []
+    near: list[tuple[float, Sequence[Token], Decision, dict[str, float]]] = []
     for si, ((toks, _, lps, _), ds) in enumerate(zip(work, decisions, strict=True)):
         for di, d in enumerate(ds):
             if (si, di) in reopened and (si, di) not in nn_feats:
@@ -278,11 +279,10 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
             if prob >= threshold:
                 spans.append(_span_from(text, toks, d, prob, feats, bundle.lm_name))
             elif given >= threshold:
-                near.append((given, toks, d, prob, feats))
+                near.append((given, toks, d, feats))
     listed = _fingerprint_spans(text, bundle.matcher)
     if listed:
-        spans = [s for s in spans
-                 if not any(s.start < f.end and s.end > f.start for f in listed)]
+        spans = [s for s in spans if not _overlaps_any(s.start, s.end, listed)]
         spans = sorted([*spans, *listed], key=lambda s: s.start)
     doc_evidence, spans = _document_evidence(text, spans)
     suspects = _suspects(text, near, spans, score, threshold, bundle.lm_name)
@@ -311,7 +311,11 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
     )
 
 
-def _suspects(text: str, near: Sequence[tuple[float, Sequence[Token], Decision, float,
+def _overlaps_any(start: int, end: int, spans: Sequence[Span]) -> bool:
+    return any(start < s.end and end > s.start for s in spans)
+
+
+def _suspects(text: str, near: Sequence[tuple[float, Sequence[Token], Decision,
                                                  dict[str, float]]],
               spans: Sequence[Span], score: float, threshold: float, lm_name: str
               ) -> tuple[Span, ...]:
@@ -319,17 +323,17 @@ def _suspects(text: str, near: Sequence[tuple[float, Sequence[Token], Decision, 
     be spun, outside the flagged spans, each saying why it was not flagged. ``score`` is
     the document model's, before a listed fingerprint raises ``Analysis.score``."""
     out: list[Span] = []
-    for given, toks, d, prob, feats in sorted(near, key=lambda t: -t[0]):
+    for given, toks, d, feats in sorted(near, key=lambda t: -t[0]):
         start, end = toks[d.i].start, toks[d.j - 1].end
-        if any(start < s.end and end > s.start for s in [*spans, *out]):
+        if _overlaps_any(start, end, spans) or _overlaps_any(start, end, out):
             continue
+        prob = score * given
         span = _span_from(text, toks, d, prob, feats, lm_name)
         why = Evidence("suspect", f"P(substituted | document spun) = {given:.3f} reaches the "
                                   f"operating point {threshold:.2f}, but the document "
                                   f"model's P(spun) = {score:.3f} keeps the confidence at "
                                   f"{prob:.3f}: not flagged, listed for review", given)
-        out.append(Span(span.start, span.end, span.text, span.restored, span.confidence,
-                        span.candidates, (*span.evidence, why), span.listed))
+        out.append(replace(span, evidence=(*span.evidence, why)))
         if len(out) == MAX_SUSPECTS:
             break
     return tuple(sorted(out, key=lambda s: s.start))

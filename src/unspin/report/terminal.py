@@ -11,6 +11,10 @@ from typing import Any
 
 from unspin.types import Analysis, Span
 
+#: Says what the suspects list is, in both terminal views.
+SUSPECTS_HEADER = ("not flagged, for review (would be flagged in a text known to be spun; "
+                   "P(substituted | spun) shown):")
+
 
 def to_json(analysis: Analysis, indent: int | None = 2, *, include_text: bool = False) -> str:
     """The JSON contract; ``include_text`` adds the analysed text as ``"text"``, for input
@@ -79,11 +83,6 @@ def render_plain(analysis: Analysis) -> str:
             lines.append(f"  {s.start}-{s.end}\t{s.text!r} -> {s.restored!r}\t"
                          f"{_given(s):.2f} if spun")
     return "\n".join(lines)
-
-
-#: Says what the suspects list is, in both terminal views.
-SUSPECTS_HEADER = ("not flagged, for review (would be flagged in a text known to be spun; "
-                   "P(substituted | spun) shown):")
 
 
 def _given(span: Span) -> float:
