@@ -62,7 +62,8 @@ def test_report_highlights_spans(tmp_path: Path) -> None:
     row = {"id": str(src), "origin": str(src), "source": str(src), "score": 0.9, "spun": True,
            "n_spans": 1, "top_spans": json.dumps([{"text": "assortment", "restored": "number",
                                                   "confidence": 0.8, "start": 4, "end": 14}]),
-           "evidence": "[]", "language": "en", "length": len(text), "elapsed_s": 0.0,
+           "n_suspects": 0, "top_suspects": "[]", "evidence": "[]", "language": "en",
+           "length": len(text), "elapsed_s": 0.0,
            "error": None, "mode": "full"}
     summary = summarize(to_table([row]))
     assert summary["substitutions"][0] == {"spun": "assortment", "restored": "number",

@@ -87,3 +87,31 @@ def test_resume_drops_unlisted_parts_and_refuses_other_settings(tmp_path: Path) 
     assert again.summary["this_run"]["records_scanned"] == 0
     with pytest.raises(InputError, match="different settings"):
         scan_local([str(tmp_path / "c")], out, Config(mode="full"), batch_size=2)
+
+
+def test_rows_carry_the_suspects_apart_from_the_flags(tmp_path: Path) -> None:
+    """A lightly spun copy often reads as uncertain: the rows keep its suspects, so a
+    crawl can be sorted by them, and error rows have none."""
+    import unspin
+    from unspin.scan.manifest import read_rows
+
+    example = (Path(unspin.__file__).parent / "examples" / "spun_news.txt").read_text()
+    analysis = unspin.check(example)  # the scan's default config: full mode, default model
+    assert analysis.suspects, "the bundled example lists no suspect under the default model"
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "story.txt").write_text(example, encoding="utf-8")
+    (tmp_path / "c" / "broken.html").write_bytes(b"\xff\xfe\x00binary")
+    out = tmp_path / "out"
+    scan_local([str(tmp_path / "c")], out, Config(), batch_size=2)
+    rows = {Path(str(r["id"])).name: r for r in read_rows(out).to_pylist()}
+    row = rows["story.txt"]
+    assert row["n_spans"] == len(analysis.spans)
+    assert row["n_suspects"] == len(analysis.suspects)
+    listed = json.loads(row["top_suspects"])
+    expected = sorted(analysis.suspects, key=lambda s: (-s.given_spun(), s.start))[:5]
+    assert [(x["start"], x["end"], x["text"], x["restored"]) for x in listed] == [
+        (s.start, s.end, s.text, s.restored) for s in expected]
+    assert all(x["confidence"] < x["given"] for x in listed)
+    assert [x["given"] for x in listed] == sorted((x["given"] for x in listed), reverse=True)
+    broken = rows["broken.html"]
+    assert broken["error"] and broken["n_suspects"] == 0 and broken["top_suspects"] == "[]"

@@ -113,6 +113,25 @@ def test_restore_and_report(server: LocalServer) -> None:
     assert "<script" not in page and "http://" not in page and "https://" not in page
 
 
+def test_report_lists_suspects_apart_from_flags(server: LocalServer) -> None:
+    import html
+
+    expected = unspin.check(EXAMPLE).to_json()  # the server runs the same default model
+    assert expected["suspects"], "the bundled example lists no suspect under the default model"
+    status, _, raw = request(server.url, "POST", "/v1/report",
+                             json.dumps({"text": EXAMPLE}).encode(),
+                             {"Content-Type": "application/json"})
+    assert status == 200
+    page = raw.decode()
+    # each suspect outlined once in the text and once in its table, never as a flag
+    assert page.count('<mark class="review"') == 2 * len(expected["suspects"])
+    assert "For review: not flagged, not applied" in page
+    assert f"{len(expected['suspects'])} for review" in page
+    for s in expected["suspects"]:
+        assert f">{html.escape(s['text'])}</mark>" in page
+    assert page.count("<ins ") == len(expected["spans"])  # restored text: flags only
+
+
 def test_page_and_static_files_are_local(server: LocalServer) -> None:
     status, headers, raw = request(server.url, "GET", "/")
     assert status == 200 and "default-src 'self'" in headers["content-security-policy"]

@@ -28,6 +28,17 @@ DEMO_TEXTS = (
     "A spokesman stated the dying toll rose to 68.",
     "Officers talked about that 183 other folks have been cured and discharged.",
 )
+#: Lightly spun texts: one substitution in otherwise clean prose, where the document
+#: model's P(spun) keeps a likely substitution under the operating point, so the
+#: core lists it as a suspect. The test uses the first one with a suspect.
+REVIEW_TEXTS = (
+    "The government said on Tuesday it would extend the lockdown until May 3, as the "
+    "assortment of cases crossed 10,000.",
+    "The company stated on Monday that profits rose in the third quarter, helped by strong "
+    "demand for its phones in China and Europe.",
+    "Officials said the assortment of people in hospital fell for a third day, and schools "
+    "would reopen next week.",
+)
 DOCS_IMG = Path(__file__).resolve().parents[1] / "docs" / "img"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -197,4 +208,44 @@ def test_upload_and_error_messages(server: LocalServer, browser_context: Any,
     page.fill("#text", "   ")
     page.click("#check")
     assert "Paste some text" in page.inner_text("#error")
+    page.close()
+
+
+def test_suspects_are_outlined_apart_from_flags_and_never_applied(
+        server: LocalServer, browser_context: Any) -> None:
+    found = [(t, a) for t in REVIEW_TEXTS if (a := _api_check(server, t))["suspects"]]
+    assert found, f"the core lists no suspect in any of {REVIEW_TEXTS}"
+    text, expected = found[0]
+    page = browser_context.new_page()
+    _run_check(page, server, text)
+
+    suspects = page.locator("#spun-text button.suspect")
+    assert suspects.count() == len(expected["suspects"])
+    assert page.locator("#spun-text button.span").count() == len(expected["spans"])
+    first = expected["suspects"][0]
+    assert suspects.nth(0).inner_text() == first["text"]
+    label = suspects.nth(0).get_attribute("aria-label") or ""
+    assert label.startswith("not flagged, for review") and first["restored"] in label
+    assert f"{len(expected['suspects'])} for review" in page.inner_text("#verdict-detail")
+
+    suspects.nth(0).click()
+    page.wait_for_selector("#details:not([hidden])")
+    assert "(for review)" in page.inner_text("#details-title")
+    summary = page.inner_text("#details-summary")
+    given = next(e["value"] for e in first["evidence"] if e["kind"] == "suspect")
+    assert summary.startswith("Not flagged and not applied") and f"{given:.3f}" in summary
+    rows = page.locator("#cand-table tbody tr")
+    assert rows.count() == len(first["candidates"])
+    assert any(li.startswith("suspect: ") for li in page.locator("#evidence-list li")
+               .all_inner_texts())
+    page.keyboard.press("Escape")
+    assert page.locator("#details").is_hidden()
+
+    # Never applied: the restored view is the core's restored text, and no suspect
+    # appears in it or in the diff.
+    page.click("button[data-view=restored]")
+    assert page.inner_text("#restored-text") == expected["restored_text"]
+    assert page.locator("#restored-text button.suspect").count() == 0
+    page.click("button[data-view=diff]")
+    assert page.locator("#diff-spun del").count() == len(expected["edits"])
     page.close()

@@ -93,6 +93,12 @@ class Span:
             "listed": self.listed,
         }
 
+    def given_spun(self) -> float:
+        """A suspect's P(substituted | document spun), from its ``suspect`` evidence line:
+        what a reviewer sorts suspects by, since their confidence is held down by the
+        document's P(spun). Spans without that line return their confidence."""
+        return next((e.value for e in self.evidence if e.kind == "suspect"), self.confidence)
+
 
 # The complete step vocabulary for edits. Every kind here is replayable by
 # apply_edits; there is deliberately no "informational" step it must skip.

@@ -7,8 +7,10 @@ page's "download report" button asks the service for it (``POST /v1/report``).
 Layout: the verdict (with its probability), the text with every flagged span
 highlighted and coloured by confidence (the same three bands as the terminal
 report), the restored text with the replacements marked, then one table row
-per span with its candidates, scores, sources and evidence. Every string
-from the input is HTML-escaped; nothing in the input can add markup.
+per span with its candidates, scores, sources and evidence. The suspects
+(``Analysis.suspects``: spans that would be flagged in a text known to be spun,
+never applied) are outlined in the text and listed in a table of their own.
+Every string from the input is HTML-escaped; nothing in the input can add markup.
 
 >>> from unspin.types import Analysis, Candidate, Span, Edit
 >>> span = Span(4, 9, "dying", "death", 0.93,
@@ -50,6 +52,7 @@ mark { border-bottom: 2px solid; border-radius: 3px; padding: 0 .1em; color: inh
 mark.c-high { background: var(--high); border-color: var(--high-b); }
 mark.c-mid { background: var(--mid); border-color: var(--mid-b); }
 mark.c-low { background: var(--low); border-color: var(--low-b); }
+mark.review { background: none; border: 1px dashed var(--muted); }
 ins { background: var(--ins); text-decoration: none; border-bottom: 2px solid var(--ins-b); }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 th, td { border: 1px solid var(--line); padding: .3rem .5rem; text-align: left;
@@ -73,14 +76,20 @@ def _e(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def _highlighted(text: str, spans: Iterable[Span]) -> str:
+def _highlighted(text: str, spans: Iterable[Span], suspects: Iterable[Span] = ()) -> str:
+    """Flagged spans marked by confidence band, suspects outlined (they never overlap)."""
     out: list[str] = []
     pos = 0
-    for s in spans:
-        css, word = band(s.confidence)
+    marked = [(s, False) for s in spans] + [(s, True) for s in suspects]
+    for s, review in sorted(marked, key=lambda t: t[0].start):
         out.append(_e(text[pos : s.start]))
-        out.append(f'<mark class="{css}" title="{_e(word)} confidence {s.confidence:.2f}; '
-                   f'restored: {_e(s.restored)}">{_e(text[s.start : s.end])}</mark>')
+        if review:
+            out.append(f'<mark class="review" title="not flagged, for review; perhaps: '
+                       f'{_e(s.restored)}">{_e(text[s.start : s.end])}</mark>')
+        else:
+            css, word = band(s.confidence)
+            out.append(f'<mark class="{css}" title="{_e(word)} confidence {s.confidence:.2f}; '
+                       f'restored: {_e(s.restored)}">{_e(text[s.start : s.end])}</mark>')
         pos = s.end
     out.append(_e(text[pos:]))
     return "".join(out)
@@ -97,20 +106,29 @@ def _restored(text: str, edits: Iterable[Edit]) -> str:
     return "".join(out)
 
 
-def _span_rows(spans: Iterable[Span]) -> str:
+def _span_rows(spans: Iterable[Span], review: bool = False) -> str:
     rows = []
     for n, s in enumerate(spans, start=1):
         cands = "<br>".join(
             f"{_e(c.text)} &mdash; P {c.posterior:.3f}, score {c.score:.2f} "
             f"({_e(', '.join(c.sources))})" for c in s.candidates)
         evidence = "<br>".join(f"{_e(e.kind)}: {_e(e.detail)}" for e in s.evidence)
-        css, word = band(s.confidence)
+        css, word = ("review", "not flagged") if review else band(s.confidence)
         rows.append(
             f"<tr><td class=num>{n}</td><td class=num>{s.start}&ndash;{s.end}</td>"
             f'<td><mark class="{css}">{_e(s.text)}</mark></td><td>{_e(s.restored)}</td>'
             f"<td class=num>{s.confidence:.3f} ({word})</td><td>{cands}</td>"
             f"<td>{evidence}</td></tr>")
     return "\n".join(rows)
+
+
+def _table(rows: str) -> str:
+    return f"""<div class=wrap><table>
+<thead><tr><th>#</th><th>offsets</th><th>spun</th><th>restored</th><th>confidence</th>
+<th>candidates (posterior, score, sources)</th><th>evidence</th></tr></thead>
+<tbody>
+{rows}
+</tbody></table></div>"""
 
 
 def render_page(analysis: Analysis, title: str = "unspin report") -> str:
@@ -120,12 +138,12 @@ def render_page(analysis: Analysis, title: str = "unspin report") -> str:
     words = int(analysis.features.get("words", 0))
     spans = sorted(analysis.spans, key=lambda s: s.start)
     edits = sorted(analysis.edits, key=lambda e: e.start)
-    table = (f"""<div class=wrap><table>
-<thead><tr><th>#</th><th>offsets</th><th>spun</th><th>restored</th><th>confidence</th>
-<th>candidates (posterior, score, sources)</th><th>evidence</th></tr></thead>
-<tbody>
-{_span_rows(spans)}
-</tbody></table></div>""" if spans else "<p>No span was flagged.</p>")
+    suspects = sorted(analysis.suspects, key=lambda s: s.start)
+    table = _table(_span_rows(spans)) if spans else "<p>No span was flagged.</p>"
+    review = (f"""<h2>For review: not flagged, not applied</h2>
+<p>Each would be flagged in a text known to be spun; the document model's P(spun) keeps its
+confidence under the operating point (its evidence says by how much).</p>
+{_table(_span_rows(suspects, review=True))}""" if suspects else "")
     doc_evidence = "".join(f"<li>{_e(e.kind)}: {_e(e.detail)}</li>" for e in analysis.evidence)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -136,18 +154,21 @@ def render_page(analysis: Analysis, title: str = "unspin report") -> str:
 <h1>{_e(title)}</h1>
 <section class="verdict {'spun' if spun else 'clean'}" aria-label="verdict">
 <strong>{label}</strong> &mdash; P(spun) = {analysis.score:.3f}<br>
-{len(spans)} flagged span(s) in {words} words; mode {_e(analysis.mode)}.
+{len(spans)} flagged span(s){f", {len(suspects)} for review" if suspects else ""} in {words} words;
+mode {_e(analysis.mode)}.
 </section>
 {f"<ul>{doc_evidence}</ul>" if doc_evidence else ""}
 <h2>Text, flagged spans highlighted</h2>
 <p class=legend><span><mark class=c-high>high</mark> &ge; 0.9</span>
 <span><mark class=c-mid>medium</mark> &ge; 0.7</span>
-<span><mark class=c-low>low</mark> &lt; 0.7</span></p>
-<div class=text>{_highlighted(analysis.text, spans)}</div>
+<span><mark class=c-low>low</mark> &lt; 0.7</span>
+{"<span><mark class=review>for review</mark> not flagged</span>" if suspects else ""}</p>
+<div class=text>{_highlighted(analysis.text, spans, suspects)}</div>
 <h2>Restored text</h2>
 <div class=text>{_restored(analysis.text, edits)}</div>
 <h2>Flagged spans</h2>
 {table}
+{review}
 <footer>unspin {_e(__version__)}; JSON schema unspin.analysis/1. Every edit replays with
 <code>unspin.apply_edits</code>.</footer>
 </body></html>

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from unspin.types import Analysis, Span
+from unspin.types import Analysis
 
 #: Says what the suspects list is, in both terminal views.
 SUSPECTS_HEADER = ("not flagged, for review (would be flagged in a text known to be spun; "
@@ -66,7 +66,7 @@ def render_rich(analysis: Analysis, explain: bool = True) -> list[Any]:
         for col in ("offsets", "spun", "restored", "P(substituted | spun)"):
             table.add_column(col)
         for s in analysis.suspects:
-            table.add_row(f"{s.start}-{s.end}", s.text, s.restored, f"{_given(s):.2f}")
+            table.add_row(f"{s.start}-{s.end}", s.text, s.restored, f"{s.given_spun():.2f}")
         out.append(table)
     return out
 
@@ -81,10 +81,6 @@ def render_plain(analysis: Analysis) -> str:
         lines.append(SUSPECTS_HEADER)
         for s in analysis.suspects:
             lines.append(f"  {s.start}-{s.end}\t{s.text!r} -> {s.restored!r}\t"
-                         f"{_given(s):.2f} if spun")
+                         f"{s.given_spun():.2f} if spun")
     return "\n".join(lines)
 
-
-def _given(span: Span) -> float:
-    """P(substituted | document spun) of a suspect, from its own evidence."""
-    return next((e.value for e in span.evidence if e.kind == "suspect"), span.confidence)

@@ -57,12 +57,16 @@ class ScanResult:
 
 def settings_of(inputs: Sequence[str], config: Config, text_field: str, id_field: str,
                 batch_size: int) -> dict[str, Any]:
-    """What must be identical for a rerun to resume a scan."""
+    """What must be identical for a rerun to resume a scan (the row columns too:
+    part files written by a version with other columns would not read as one table)."""
+    from unspin.scan.schema import NAMES
+
     return {"inputs": list(inputs), "mode": config.mode, "text_field": text_field,
             "id_field": id_field, "batch_size": batch_size, "scorer": config.scorer,
             "ngram_path": config.ngram_path, "sources": list(config.sources),
             "learned_tables": list(config.learned_tables),
-            "favor_precision": config.favor_precision, "favor_recall": config.favor_recall}
+            "favor_precision": config.favor_precision, "favor_recall": config.favor_recall,
+            "columns": list(NAMES)}
 
 
 def _die_with_parent() -> None:

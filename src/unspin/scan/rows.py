@@ -57,6 +57,15 @@ def top_spans_json(analysis: Analysis, k: int = TOP_SPANS) -> str:
                         "end": s.end} for s in spans], ensure_ascii=False)
 
 
+def top_suspects_json(analysis: Analysis, k: int = TOP_SPANS) -> str:
+    """The likeliest suspects: in a crawl, where a lightly spun copy reads as
+    uncertain, they are what a reviewer sorts by."""
+    spans = sorted(analysis.suspects, key=lambda s: (-s.given_spun(), s.start))[:k]
+    return json.dumps([{"text": s.text, "restored": s.restored,
+                        "confidence": round(s.confidence, 6), "given": round(s.given_spun(), 6),
+                        "start": s.start, "end": s.end} for s in spans], ensure_ascii=False)
+
+
 def evidence_json(analysis: Analysis) -> str:
     return json.dumps([e.to_json() for e in analysis.evidence], ensure_ascii=False)
 
@@ -64,7 +73,8 @@ def evidence_json(analysis: Analysis) -> str:
 def error_row(record: Record, reason: str, mode: str, length: int = 0,
               elapsed: float = 0.0) -> dict[str, Any]:
     return {"id": record.id, "origin": record.origin.label, "source": record.origin.path,
-            "score": None, "spun": None, "n_spans": 0, "top_spans": "[]", "evidence": "[]",
+            "score": None, "spun": None, "n_spans": 0, "top_spans": "[]", "n_suspects": 0,
+            "top_suspects": "[]", "evidence": "[]",
             "language": "other", "length": length, "elapsed_s": elapsed,
             "error": reason, "mode": mode}
 
@@ -89,6 +99,7 @@ def analyze_record(record: Record, config: Config) -> dict[str, Any]:
     return {"id": record.id, "origin": record.origin.label, "source": record.origin.path,
             "score": float(analysis.score), "spun": bool(analysis.spun),
             "n_spans": len(analysis.spans), "top_spans": top_spans_json(analysis),
+            "n_suspects": len(analysis.suspects), "top_suspects": top_suspects_json(analysis),
             "evidence": evidence_json(analysis), "language": guess_language(record.text),
             "length": len(record.text), "elapsed_s": max(0.0, elapsed), "error": None,
             "mode": analysis.mode}

@@ -14,6 +14,10 @@ spun           bool       score >= doc_threshold (null on error)
 n_spans        int32      number of flagged spans
 top_spans      string     JSON list of the 5 most confident spans: text, restored,
                           confidence, start, end
+n_suspects     int32      number of suspects (``Analysis.suspects``: not flagged, for
+                          review; at most ``core.MAX_SUSPECTS``)
+top_suspects   string     JSON list of the 5 likeliest suspects: text, restored,
+                          confidence, given (P(substituted | spun)), start, end
 evidence       string     JSON list of document evidence (kind, detail, value), e.g.
                           spinner signatures
 language       string     "en" or "other" (cheap heuristic, see rows.guess_language)
@@ -37,6 +41,8 @@ COLUMNS: tuple[tuple[str, str, bool], ...] = (
     ("spun", "bool", True),
     ("n_spans", "int32", False),
     ("top_spans", "string", False),
+    ("n_suspects", "int32", False),
+    ("top_suspects", "string", False),
     ("evidence", "string", False),
     ("language", "string", False),
     ("length", "int64", False),

@@ -7,7 +7,8 @@
 
 (function () {
   const $ = (id) => document.getElementById(id);
-  const state = { text: "", mode: "full", analysis: null, raw: "", selected: -1 };
+  const state = { text: "", mode: "full", analysis: null, raw: "", selected: -1,
+    selectedButton: null };
 
   function band(conf) {
     if (conf >= 0.9) return ["c-high", "high"];
@@ -38,6 +39,28 @@
     return node;
   }
 
+  // P(substituted | spun) of a suspect, read from its "suspect" evidence line.
+  function givenOf(s) {
+    const e = s.evidence.find((x) => x.kind === "suspect");
+    return e && typeof e.value === "number" ? e.value : s.confidence;
+  }
+
+  // A focusable button for suspect number i (Analysis.suspects: not flagged,
+  // never applied, listed for review). Outlined, not coloured: it is no finding.
+  function suspectButton(i, label) {
+    const s = state.analysis.suspects[i];
+    const b = el("button", "suspect", label);
+    b.type = "button";
+    b.dataset.suspect = String(i);
+    b.setAttribute("aria-expanded", "false");
+    b.setAttribute("aria-controls", "details");
+    b.setAttribute("aria-label",
+      `not flagged, for review: "${s.text}", perhaps "${s.restored}" if the text is spun ` +
+      `(P ${givenOf(s).toFixed(2)}); show candidates`);
+    b.addEventListener("click", () => openDetails(i, b, true));
+    return b;
+  }
+
   // A focusable button for flagged span number i.
   function spanButton(i, label, extraCls) {
     const s = state.analysis.spans[i];
@@ -63,9 +86,14 @@
     const edits = state.analysis.edits;
     let pos = 0;
     if (mode === "spun") {
-      spans.forEach((s, i) => {
+      // Flagged spans and suspects never overlap; draw both in text order.
+      const marks = spans.map((s, i) => [s, i, false]).concat(
+        (state.analysis.suspects || []).map((s, i) => [s, i, true]));
+      marks.sort((a, b) => a[0].start - b[0].start);
+      marks.forEach(([s, i, review]) => {
         node.append(cps.slice(pos, s.start).join(""));
-        node.append(spanButton(i, cps.slice(s.start, s.end).join("")));
+        const label = cps.slice(s.start, s.end).join("");
+        node.append(review ? suspectButton(i, label) : spanButton(i, label));
         pos = s.end;
       });
     } else {
@@ -113,8 +141,10 @@
     $("verdict-prob").textContent = `P(spun) = ${a.score.toFixed(3)}`;
     $("meter-fill").style.width = Math.round(a.score * 100) + "%";
     const words = Math.round((a.features && a.features.words) || 0);
+    const review = (a.suspects || []).length;
     $("verdict-detail").textContent =
-      `${a.spans.length} flagged span(s) in ${words} words; mode ${a.mode}.`;
+      `${a.spans.length} flagged span(s)` + (review ? `, ${review} for review` : "") +
+      ` in ${words} words; mode ${a.mode}.`;
   }
 
   function setView(view) {
@@ -128,25 +158,30 @@
 
   function closeDetails() {
     $("details").hidden = true;
-    document.querySelectorAll("button.span[aria-expanded='true']").forEach((b) => {
+    document.querySelectorAll("button[aria-expanded='true']").forEach((b) => {
       b.setAttribute("aria-expanded", "false");
     });
-    const back = document.querySelector(`button.span[data-span="${state.selected}"]`);
+    const back = state.selectedButton;
     state.selected = -1;
+    state.selectedButton = null;
     if (back && back.offsetParent !== null) back.focus();
   }
 
-  function openDetails(i, button) {
-    const s = state.analysis.spans[i];
+  function openDetails(i, button, review) {
+    const s = review ? state.analysis.suspects[i] : state.analysis.spans[i];
     const [, word] = band(s.confidence);
     state.selected = i;
-    document.querySelectorAll("button.span").forEach((b) => {
+    state.selectedButton = button;
+    document.querySelectorAll("button.span, button.suspect").forEach((b) => {
       b.setAttribute("aria-expanded", String(b === button));
     });
-    $("details-title").textContent = `"${s.text}" \u2192 "${s.restored}"`;
-    $("details-summary").textContent =
-      `Confidence ${s.confidence.toFixed(3)} (${word}); characters ${s.start}\u2013${s.end}` +
-      (s.listed ? "; on a published fingerprint list." : ".");
+    $("details-title").textContent = `"${s.text}" \u2192 "${s.restored}"` +
+      (review ? " (for review)" : "");
+    $("details-summary").textContent = review
+      ? `Not flagged and not applied: P(substituted | text spun) = ${givenOf(s).toFixed(3)}, ` +
+        `confidence ${s.confidence.toFixed(3)}; characters ${s.start}\u2013${s.end}.`
+      : `Confidence ${s.confidence.toFixed(3)} (${word}); characters ${s.start}\u2013${s.end}` +
+        (s.listed ? "; on a published fingerprint list." : ".");
     const body = $("cand-table").tBodies[0];
     body.replaceChildren();
     s.candidates.forEach((c) => {
