@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from unspin.resources.thesauri import SOURCE_BITS, load_forward
 
@@ -36,8 +35,10 @@ PRIOR_FLOOR = -22.0
 LAYOUT = 2
 
 
-@dataclass(frozen=True, slots=True)
-class InverseEntry:
+class InverseEntry(NamedTuple):
+    """One link. A named tuple, not a frozen dataclass: a first lookup builds up to
+    ``MAX_LINKS_PER_KEY`` of them, and a tuple is built several times faster."""
+
     original: str
     sources: tuple[str, ...]
     fanout: int
@@ -162,6 +163,19 @@ def _mask_names(mask: int) -> tuple[str, ...]:
     return tuple(name for bit, name in sorted(_BIT_NAMES.items()) if both & bit)
 
 
+@lru_cache(maxsize=4096)
+def _mask_fields(mask: str) -> tuple[tuple[str, ...], bool]:
+    """Sources and reverse-only flag of a stored mask (a few dozen distinct values)."""
+    m = int(mask)
+    return _mask_names(m), m & ((1 << REVERSE_SHIFT) - 1) == 0
+
+
+def _entry(raw: bytes) -> InverseEntry:
+    orig, mask, fan, prior = raw.decode().split(SEP)
+    names, reverse_only = _mask_fields(mask)
+    return InverseEntry(orig, names, int(fan), reverse_only, float(prior))
+
+
 class InverseIndex:
     """Read side of the index, memory-mapped."""
 
@@ -179,13 +193,7 @@ class InverseIndex:
     def lookup(self, spun: str) -> tuple[InverseEntry, ...]:
         if spun not in self._trie:
             return ()
-        out = []
-        for raw in self._trie[spun]:
-            orig, mask, fan, prior = raw.decode().split(SEP)
-            m = int(mask)
-            forward = m & ((1 << REVERSE_SHIFT) - 1)
-            out.append(InverseEntry(orig, _mask_names(m), int(fan), forward == 0, float(prior)))
-        return tuple(out)
+        return tuple(_entry(raw) for raw in self._trie[spun])
 
     def has_prefix(self, prefix: str) -> bool:
         return next(iter(self._trie.iterkeys(prefix)), None) is not None
