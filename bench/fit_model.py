@@ -1,7 +1,7 @@
 """Fit the span model and the document calibration; write them into the package.
 
     python bench/fit_model.py [--docs 150] [--kinds default,kn3] [--tiers full,screen,neural]
-                              [--points-only]
+                              [--points-only | --doc-only]
 
 Data: stories of the DEV split (never test; the n-gram model and learned
 table come from TRAIN, and fitting on their own training text would leak),
@@ -31,7 +31,13 @@ up, at which the tier's flags on the clean fitting stories (and their
 excerpts) stay within ``FALSE_EDIT_TARGET`` false edits per 1,000 words.
 The tiers' confidences sit on different scales (screen decides each word
 alone), so one fixed threshold would give each a different false-edit rate.
-``--points-only`` keeps the shipped models and chooses only the points.
+``--points-only`` keeps the shipped models and chooses only the points;
+``--doc-only`` keeps the shipped span models and refits the document models and
+points.
+
+The document model reads the span model's output (``SPAN_DOC_FEATURES``: the
+expected count of substitutions per 100 words), so a tier's span model is
+written and reloaded before its document features are computed.
 
 Outputs (small, numbers only; no corpus text): src/unspin/data/span_model.json
 and src/unspin/data/calibration.json, each with this command and the data hash.
@@ -49,7 +55,7 @@ from typing import Any
 import unspin
 from unspin.core import analyze
 from unspin.decode.rescore import NN_DOC_FEATURES, NN_FEATURES
-from unspin.decode.score import DOC_FEATURES
+from unspin.decode.score import DOC_FEATURES, SPAN_DOC_FEATURES
 from unspin.decode.spanmodel import (
     FEATURES,
     LogisticModel,
@@ -166,7 +172,11 @@ def main() -> int:
     ap.add_argument("--tiers", default="full,screen,neural")
     ap.add_argument("--points-only", action="store_true",
                     help="keep the shipped models; only choose each tier's operating point")
+    ap.add_argument("--doc-only", action="store_true",
+                    help="keep the shipped span models; refit the document models and points")
     args = ap.parse_args()
+    if args.points_only and args.doc_only:
+        ap.error("--points-only and --doc-only are exclusive")
     t0 = time.time()
     # The benchmark n-gram model and learned table are built from the TRAIN
     # split; fitting on those same stories would teach the models that clean
@@ -187,7 +197,8 @@ def main() -> int:
     span_out: dict[str, Any] = {"format": "unspin.span_model/1", "features": list(FEATURES),
                                 "models": {}}
     calib_out: dict[str, Any] = {"format": "unspin.calibration/2",
-                                 "features": list(DOC_FEATURES), "models": {}}
+                                 "features": list(DOC_FEATURES + SPAN_DOC_FEATURES),
+                                 "models": {}}
     old_span = DATA / "span_model.json"
     if old_span.is_file():
         span_out["models"].update(json.loads(old_span.read_text())["models"])
@@ -205,9 +216,11 @@ def main() -> int:
                                mode="full" if neural else tier,
                                scorer="neural" if neural else "ngram")
         span_names = FEATURES + NN_FEATURES if neural else FEATURES
-        doc_names = DOC_FEATURES + NN_DOC_FEATURES if neural else DOC_FEATURES
+        doc_names = DOC_FEATURES + SPAN_DOC_FEATURES + (NN_DOC_FEATURES if neural else ())
         if args.points_only and (key not in span_out["models"] or key not in calib_out["models"]):
             raise SystemExit(f"no fitted models for {key}: fit them before their point")
+        if args.doc_only and key not in span_out["models"]:
+            raise SystemExit(f"no fitted span model for {key}: fit it before its document model")
         bundle_mod.clear_cache()  # the fitted models are read when a bundle loads
         spun_texts = [it.spun for it in calib_items]
         clean_texts = [d.text for d in clean_calib]
@@ -219,19 +232,26 @@ def main() -> int:
         # under-confident (see docs/model.md, "Document calibration"). The span
         # model sees decisions both with and without the table.
         bare = config.merged(learned_tables=())
-        clean = clean_rows(bare, clean_texts)
-        if args.points_only:
-            model = span_model_from_json(span_out["models"][key])
-            doc = LogisticModel.from_json(calib_out["models"][key])
-        else:
+        if not (args.points_only or args.doc_only):
             rows, labels = collect(config, items)
             rows_bare, labels_bare = collect(bare, items)
             rows, labels = rows + rows_bare, labels + labels_bare
             prov = (f"{cmd}; {len(rows)} decisions ({sum(labels)} positive) in {len(items)} "
                     f"spun dev stories (profiles {','.join(TRAIN_PROFILES)}), each decoded "
                     f"with and without a learned table; data {data_hash}")
-            model = fit_trees(rows, labels, names=span_names, provenance=prov)
-            span_out["models"][key] = model.to_json()
+            fitted = fit_trees(rows, labels, names=span_names, provenance=prov)
+            span_out["models"][key] = fitted.to_json()
+            (DATA / "span_model.json").write_text(models_json(span_out))
+            bundle_mod.clear_cache()  # the document features read the new span model
+            print(f"{key}: {len(rows)} decisions, {sum(labels)} positive; "
+                  f"{time.time() - t0:.0f}s", flush=True)
+            for name in span_names:
+                print(f"   span {name:18s} importance {fitted.importances[name]:.3f}")
+        model = span_model_from_json(span_out["models"][key])
+        clean = clean_rows(bare, clean_texts)
+        if args.points_only:
+            doc = LogisticModel.from_json(calib_out["models"][key])
+        else:
             spun_rows = doc_rows(bare, spun_texts)
             clean_docs = [f for f, *_ in clean]
             doc = fit_logistic(spun_rows + clean_docs,
@@ -240,10 +260,6 @@ def main() -> int:
                                provenance=f"{cmd}; {len(spun_rows)} spun + {len(clean_docs)} "
                                           f"clean dev stories, no learned table; data "
                                           f"{data_hash}")
-            print(f"{key}: {len(rows)} decisions, {sum(labels)} positive; "
-                  f"{time.time() - t0:.0f}s", flush=True)
-            for name in span_names:
-                print(f"   span {name:18s} importance {model.importances[name]:.3f}")
             for name in doc_names:
                 print(f"   doc  {name:18s} {doc.weights[name]:+.3f}")
         point, rate = fit_operating_point(model, doc, clean)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from unspin.config import Config
 from unspin.decode.lattice import Decision, Edge, SentenceDecoder, word_view
-from unspin.decode.score import document_features
+from unspin.decode.score import document_features, span_model_features
 from unspin.decode.spanmodel import clip_logit
 from unspin.errors import InputError
 from unspin.resources.bundle import Bundle, get_bundle
@@ -254,32 +254,37 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
         doc.update(nn_doc)
         for key, feats in nn_feats.items():
             feats["nn_reopened"] = float(key in reopened)
-    features = document_features(n_words, [d.p_changed for ds in decisions for d in ds])
-    features.update(doc)
-    features["spin_rate"] = rate
-    # P(document spun), then each span's P(substituted | spun document).
-    score = bundle.calibrations[tier].probability(features)
-    threshold = config.effective_flag_threshold(bundle.operating_points[tier])
+    # Each decision's P(substituted | spun document), then P(document spun), which
+    # also reads how many of them the span model believes, then each span's
+    # confidence: their product.
     span_model = bundle.span_models[tier]
-    spans: list[Span] = []
-    # below the threshold only because of the document score (Analysis.suspects)
-    near: list[tuple[float, Sequence[Token], Decision, dict[str, float]]] = []
+    scored: list[tuple[float, Sequence[Token], Decision, dict[str, float]]] = []
     for si, ((toks, _, lps, _), ds) in enumerate(zip(work, decisions, strict=True)):
         for di, d in enumerate(ds):
             if (si, di) in reopened and (si, di) not in nn_feats:
                 continue  # a reopened position the neural pass could not score stays kept
             feats = _decision_features(d, toks, lps, bundle, doc)
             feats.update(nn_feats.get((si, di), {}))
-            given = span_model.probability(feats)
-            prob = score * given
+            scored.append((span_model.probability(feats), toks, d, feats))
             if collect is not None:
                 assert d.chosen.proposal is not None
                 collect.append((toks[d.i].start, toks[d.j - 1].end, d.chosen.proposal.text,
                                 feats))
-            if prob >= threshold:
-                spans.append(_span_from(text, toks, d, prob, feats, bundle.lm_name))
-            elif given >= threshold:
-                near.append((given, toks, d, feats))
+    features = document_features(n_words, [d.p_changed for ds in decisions for d in ds])
+    features.update(span_model_features(n_words, [given for given, *_ in scored]))
+    features.update(doc)
+    features["spin_rate"] = rate
+    score = bundle.calibrations[tier].probability(features)
+    threshold = config.effective_flag_threshold(bundle.operating_points[tier])
+    spans: list[Span] = []
+    # below the threshold only because of the document score (Analysis.suspects)
+    near: list[tuple[float, Sequence[Token], Decision, dict[str, float]]] = []
+    for given, sentence_toks, d, feats in scored:
+        prob = score * given
+        if prob >= threshold:
+            spans.append(_span_from(text, sentence_toks, d, prob, feats, bundle.lm_name))
+        elif given >= threshold:
+            near.append((given, sentence_toks, d, feats))
     listed = _fingerprint_spans(text, bundle.matcher)
     if listed:
         spans = [s for s in spans if not _overlaps_any(s.start, s.end, listed)]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from importlib import resources
 from typing import Any
 
@@ -25,6 +26,9 @@ from unspin.decode.spanmodel import LogisticModel
 
 DOC_FEATURES = ("doc_rate", "doc_surprise", "evidence_per_100w", "log_words", "max_logit",
                 "strong_per_100w")
+
+#: Document signals from the tier's span model (:func:`span_model_features`).
+SPAN_DOC_FEATURES = ("given_per_100w", "given_hi_per_100w")
 
 
 def document_features(n_words: int, span_probs: list[float]) -> dict[str, float]:
@@ -46,6 +50,24 @@ def document_features(n_words: int, span_probs: list[float]) -> dict[str, float]
         "evidence_per_100w": 100.0 * evidence / words,
         "max_logit": max((clip_logit(p) for p in span_probs), default=-8.0),
         "strong_per_100w": 100.0 * strong / words,
+    }
+
+
+def span_model_features(n_words: int, given: Sequence[float]) -> dict[str, float]:
+    """Document signals from the span model's P(substituted | spun) of every decision.
+
+    The span model was fitted to tell substitutions from the decoder's other
+    changes inside spun stories, so its expected count of substitutions per 100
+    words separates spun from clean text better than the decoder's raw
+    posteriors do, which a strong language model pushes towards 1 on clean text
+    too (docs/model.md, "Document model: the span model's count"). The span
+    model is fitted on other stories than the document model, so these are not
+    its own training labels read back.
+    """
+    words = max(1, n_words)
+    return {
+        "given_per_100w": 100.0 * sum(given) / words,
+        "given_hi_per_100w": 100.0 * sum(1 for g in given if g >= 0.5) / words,
     }
 
 
