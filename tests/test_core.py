@@ -155,6 +155,33 @@ def test_suspects_are_listed_for_review_and_never_applied() -> None:
     assert SUSPECTS_HEADER in render_plain(a)
 
 
+def test_the_document_model_reads_the_span_models_count() -> None:
+    """P(spun) reads the span model's expected count of substitutions per 100 words,
+    computed from the same decisions the spans come from; the accurate tier's fitted
+    document models weigh it (a refit that dropped the features fails here)."""
+    from importlib import resources
+
+    from unspin.core import analyze
+    from unspin.decode.score import SPAN_DOC_FEATURES
+    from unspin.resources.bundle import get_bundle
+
+    text = (Path(unspin.__file__).parent / "examples" / "spun_news.txt").read_text()
+    cfg = unspin.Config()
+    got: list[tuple[int, int, str, dict[str, float]]] = []
+    a = analyze(text, cfg, collect=got)
+    span_model = get_bundle(cfg).span_models["full"]
+    given = [span_model.probability(f) for *_, f in got]
+    assert given and any(g >= 0.5 for g in given)
+    words = a.features["words"]
+    assert a.features["given_per_100w"] == pytest.approx(100 * sum(given) / words)
+    assert a.features["given_hi_per_100w"] == pytest.approx(
+        100 * sum(1 for g in given if g >= 0.5) / words)
+    models = json.loads(resources.files("unspin.data").joinpath("calibration.json")
+                       .read_text("utf-8"))["models"]
+    for key in ("default/neural", "kn3/neural"):
+        assert all(models[key]["weights"].get(n, 0.0) != 0.0 for n in SPAN_DOC_FEATURES), key
+
+
 def test_every_shipped_tier_has_an_operating_point_from_its_fit() -> None:
     """A refit that forgot the points would silently fall back to 0.5."""
     from importlib import resources

@@ -2,8 +2,10 @@
 
 The first decoding pass yields document-level signals: the estimated spin
 rate (empirical Bayes over span posteriors), the share of words that surprise
-the language model, and the summed span evidence per 100 words. A logistic
-model over them (``DOC_FEATURES``) gives P(spun). It is fitted by
+the language model, and the summed span evidence per 100 words; the span
+model adds its expected count of substitutions per 100 words
+(``SPAN_DOC_FEATURES``). A logistic model over them (``DOC_FEATURES``, and
+``SPAN_DOC_FEATURES`` where the tier's model was fitted with them) gives P(spun). It is fitted by
 ``bench/fit_model.py`` on spun and clean stories of the training split,
 separately for each kind of language model, and stored with its provenance
 in ``unspin/data/calibration.json``; the benchmark reports the calibration
