@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
 import time
 from pathlib import Path
@@ -162,8 +163,6 @@ def models_json(out: dict[str, Any]) -> str:
 def excerpt(text: str, seed: int) -> str:
     """A 1-3 sentence window: users paste short texts, and the document model
     must learn that one surprising word in a short clean text is weak evidence."""
-    import random
-
     from unspin.text import split_sentences, tokenize
 
     sents = split_sentences(text, tokenize(text))
@@ -177,8 +176,6 @@ def excerpt(text: str, seed: int) -> str:
 def spin_calib(docs: list[Any], profile: str, seed: int) -> list[Labelled]:
     """The document model's spun stories: every other one at the profile's rate, the
     rest lightly (``LIGHT_RATE``), each deterministic for its story and seed."""
-    import random
-
     out: list[Labelled] = []
     for k, d in enumerate(docs):
         s = doc_seed(seed, d.id)

@@ -83,4 +83,3 @@ def render_plain(analysis: Analysis) -> str:
             lines.append(f"  {s.start}-{s.end}\t{s.text!r} -> {s.restored!r}\t"
                          f"{s.given_spun():.2f} if spun")
     return "\n".join(lines)
-

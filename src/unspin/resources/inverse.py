@@ -51,6 +51,8 @@ class InverseEntry(NamedTuple):
 
 # Reverse links use the source's bit shifted left by REVERSE_SHIFT.
 REVERSE_SHIFT = 4
+#: The bits of a mask that mark forward links (the spinner picked from the headword's list).
+FORWARD_BITS = (1 << REVERSE_SHIFT) - 1
 
 
 def _add(table: dict[str, dict[str, list[int]]], spun: str, orig: str, bit: int, fan: int) -> None:
@@ -59,10 +61,9 @@ def _add(table: dict[str, dict[str, list[int]]], spun: str, orig: str, bit: int,
     if got is None:
         slot[orig] = [bit, fan]
         return
-    forward_mask = (1 << REVERSE_SHIFT) - 1
-    had_forward = bool(got[0] & forward_mask)
+    had_forward = bool(got[0] & FORWARD_BITS)
     got[0] |= bit
-    if bit & forward_mask:
+    if bit & FORWARD_BITS:
         # A forward link's fan-out wins over any reverse-link estimate.
         got[1] = min(got[1], fan) if had_forward else fan
     elif not had_forward:
@@ -82,7 +83,7 @@ def _static_rank(mask: int, fanout: int, prior: float) -> float:
     The channel part mirrors decode/channel.py's defaults; the prior is
     weighted like the generator's ``PRIOR_WEIGHT`` (candidates/generate.py).
     """
-    forward = mask & ((1 << REVERSE_SHIFT) - 1)
+    forward = mask & FORWARD_BITS
     both = forward | (mask >> REVERSE_SHIFT)
     n_sources = bin(both).count("1")
     rank = -0.5 * math.log(max(1, fanout)) + 0.5 * (n_sources - 1) + 0.5 * prior
@@ -167,7 +168,7 @@ def _mask_names(mask: int) -> tuple[str, ...]:
 def _mask_fields(mask: str) -> tuple[tuple[str, ...], bool]:
     """Sources and reverse-only flag of a stored mask (a few dozen distinct values)."""
     m = int(mask)
-    return _mask_names(m), m & ((1 << REVERSE_SHIFT) - 1) == 0
+    return _mask_names(m), m & FORWARD_BITS == 0
 
 
 def _entry(raw: bytes) -> InverseEntry:

@@ -39,6 +39,7 @@ from unspin.errors import InputError
 from unspin.scan.manifest import Manifest, read_rows, write_atomic, write_table_atomic
 from unspin.scan.plan import DEFAULT_BATCH, Unit, group_tasks, plan_units
 from unspin.scan.progress import Reporter, SilentReporter
+from unspin.scan.schema import NAMES
 from unspin.scan.worker import TaskDone, rescore_rows, run_task, warm
 
 SUMMARY = "summary.json"
@@ -59,8 +60,6 @@ def settings_of(inputs: Sequence[str], config: Config, text_field: str, id_field
                 batch_size: int) -> dict[str, Any]:
     """What must be identical for a rerun to resume a scan (the row columns too:
     part files written by a version with other columns would not read as one table)."""
-    from unspin.scan.schema import NAMES
-
     return {"inputs": list(inputs), "mode": config.mode, "text_field": text_field,
             "id_field": id_field, "batch_size": batch_size, "scorer": config.scorer,
             "ngram_path": config.ngram_path, "sources": list(config.sources),

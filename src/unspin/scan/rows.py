@@ -13,12 +13,13 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from unspin.config import Config
 from unspin.errors import InputError
 from unspin.io.records import Record
-from unspin.types import Analysis
+from unspin.types import Analysis, Span
 
 #: Spans kept per row in ``top_spans`` (the most confident first).
 TOP_SPANS = 5
@@ -50,20 +51,22 @@ def guess_language(text: str) -> str:
     return "en" if ascii_share >= 0.9 and stop_share >= 0.15 else "other"
 
 
-def top_spans_json(analysis: Analysis, k: int = TOP_SPANS) -> str:
-    spans = sorted(analysis.spans, key=lambda s: (-s.confidence, s.start))[:k]
+def _spans_json(spans: Sequence[Span], given: bool = False) -> str:
     return json.dumps([{"text": s.text, "restored": s.restored,
-                        "confidence": round(s.confidence, 6), "start": s.start,
-                        "end": s.end} for s in spans], ensure_ascii=False)
+                        "confidence": round(s.confidence, 6),
+                        **({"given": round(s.given_spun(), 6)} if given else {}),
+                        "start": s.start, "end": s.end} for s in spans], ensure_ascii=False)
+
+
+def top_spans_json(analysis: Analysis, k: int = TOP_SPANS) -> str:
+    return _spans_json(sorted(analysis.spans, key=lambda s: (-s.confidence, s.start))[:k])
 
 
 def top_suspects_json(analysis: Analysis, k: int = TOP_SPANS) -> str:
     """The likeliest suspects: in a crawl, where a lightly spun copy reads as
     uncertain, they are what a reviewer sorts by."""
-    spans = sorted(analysis.suspects, key=lambda s: (-s.given_spun(), s.start))[:k]
-    return json.dumps([{"text": s.text, "restored": s.restored,
-                        "confidence": round(s.confidence, 6), "given": round(s.given_spun(), 6),
-                        "start": s.start, "end": s.end} for s in spans], ensure_ascii=False)
+    return _spans_json(sorted(analysis.suspects, key=lambda s: (-s.given_spun(), s.start))[:k],
+                       given=True)
 
 
 def evidence_json(analysis: Analysis) -> str:
