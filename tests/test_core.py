@@ -323,3 +323,37 @@ def test_any_unicode_raises_only_documented_errors(text: str) -> None:
     for s in a.spans:
         assert 0 <= s.start < s.end <= len(text)
         assert text[s.start : s.end] == s.text
+
+
+def test_a_listed_phrase_without_a_known_original_is_flagged_not_replaced(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """PPS exports mark phrases whose original nobody knows with "???" (182 rows of the
+    DEV list): the phrase is flagged as listed, and the note never enters the text."""
+    from dataclasses import replace
+
+    from unspin import core
+    from unspin.fingerprints.matcher import FingerprintMatcher
+    from unspin.fingerprints.store import read_pps_csv
+    from unspin.report.terminal import render_plain
+
+    report = read_pps_csv(
+        'tortured_phrase,expected_phrase,num_papers\n'
+        '"""scopes of distance""",???,356\n'
+        '"""counterfeit consciousness""",artificial intelligence,900\n',
+        name="inline", source="test")
+    real_bundle = core.get_bundle
+    monkeypatch.setattr(core, "get_bundle", lambda config: replace(
+        real_bundle(config), matcher=FingerprintMatcher([report.set])))
+    text = "We study the scopes of distance in counterfeit consciousness systems."
+    a = unspin.check(text)
+    by_text = {s.text: s for s in a.spans}
+    note = by_text["scopes of distance"]
+    assert note.listed and note.restored == note.text
+    assert note.restored_label() == "(no known original)"
+    assert "gives no original" in note.evidence[0].detail
+    assert by_text["counterfeit consciousness"].restored == "artificial intelligence"
+    assert "???" not in a.restored_text
+    assert a.restored_text == "We study the scopes of distance in artificial intelligence systems."
+    assert [e.old for e in a.edits] == ["counterfeit consciousness"]
+    assert unspin.apply_edits(text, a.edits) == a.restored_text
+    assert "(no known original)" in render_plain(a)

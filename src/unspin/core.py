@@ -287,15 +287,16 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
             near.append((given, sentence_toks, d, feats))
     listed = _fingerprint_spans(text, bundle.matcher)
     if listed:
-        spans = [s for s in spans if not _overlaps_any(s.start, s.end, listed)]
-        spans = sorted([*spans, *listed], key=lambda s: s.start)
+        spans = _merge_listed(spans, listed)
     doc_evidence, spans = _document_evidence(text, spans)
     suspects = _suspects(text, near, spans, score, threshold, bundle.lm_name)
     t2 = time.perf_counter()
+    # A span flagged without a known original (a listed phrase whose list gives
+    # none) changes nothing, so it is not an edit.
     edits = tuple(
         Edit(s.start, s.end, s.text, s.restored, source="+".join(s.candidates[0].sources)
              if s.candidates else "", confidence=s.confidence)
-        for s in spans
+        for s in spans if s.restored != s.text
     )
     restored = apply_edits(text, edits)
     if listed:
@@ -318,6 +319,28 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
 
 def _overlaps_any(start: int, end: int, spans: Sequence[Span]) -> bool:
     return any(start < s.end and end > s.start for s in spans)
+
+
+def _merge_listed(spans: Sequence[Span], listed: Sequence[Span]) -> list[Span]:
+    """Model spans and listed fingerprints together.
+
+    A listed phrase with a known original replaces the model's spans it overlaps
+    (the fast path). A listed phrase whose list gives no original (PPS marks
+    those "???") still says the words are tortured, but it has nothing to
+    restore: the model's spans inside it keep their restoration and gain the
+    list's evidence, and where the model flagged nothing the phrase is flagged
+    unchanged.
+    """
+    known = [s for s in listed if s.restored != s.text]
+    notes = [s for s in listed if s.restored == s.text]
+    out = [s for s in spans if not _overlaps_any(s.start, s.end, known)]
+    for note in notes:
+        inside = [k for k, s in enumerate(out) if _overlaps_any(s.start, s.end, (note,))]
+        for k in inside:
+            out[k] = replace(out[k], evidence=(*out[k].evidence, *note.evidence))
+        if not inside and not _overlaps_any(note.start, note.end, known):
+            out.append(note)
+    return sorted([*out, *known], key=lambda s: s.start)
 
 
 def _suspects(text: str, near: Sequence[tuple[float, Sequence[Token], Decision,
@@ -355,12 +378,22 @@ def _fingerprint_spans(text: str, matcher: Any) -> list[Span]:
     for hit in sorted(matcher.scan(text), key=lambda h: (h.start, -h.end)):
         if hit.start < last_end:
             continue
-        expected = (clean_expected(hit.expected, hit.text) or [hit.expected])[0]
-        restored = transfer_case(hit.text, expected)
-        ev = Evidence("fingerprint", f"list '{hit.list_name}': {hit.query} matched by "
-                                     f"{hit.clause} (expected '{hit.expected}')", 1.0)
-        cands = (Candidate(restored, 0.0, 0.99, ("fingerprints",)),
-                 Candidate(hit.text, 0.0, 0.01, ("spun",)))
+        alternatives = clean_expected(hit.expected, hit.text)
+        cands: tuple[Candidate, ...]
+        if alternatives:
+            restored = transfer_case(hit.text, alternatives[0])
+            ev = Evidence("fingerprint", f"list '{hit.list_name}': {hit.query} matched by "
+                                         f"{hit.clause} (expected '{hit.expected}')", 1.0)
+            cands = (Candidate(restored, 0.0, 0.99, ("fingerprints",)),
+                     Candidate(hit.text, 0.0, 0.01, ("spun",)))
+        else:
+            # "???" and other notes: the list knows the phrase is tortured, not
+            # what it was; flagged, never replaced by the note itself.
+            restored = hit.text
+            ev = Evidence("fingerprint", f"list '{hit.list_name}': {hit.query} matched by "
+                                         f"{hit.clause}; the list gives no original "
+                                         f"('{hit.expected}'): flagged, not restored", 1.0)
+            cands = (Candidate(hit.text, 0.0, 1.0, ("spun",)),)
         out.append(Span(hit.start, hit.end, hit.text, restored, 0.99, cands, (ev,), True))
         last_end = hit.end
     return out

@@ -68,6 +68,10 @@ class Evidence:
         return {"kind": self.kind, "detail": self.detail, "value": round(self.value, 6)}
 
 
+#: Shown in place of a restoration for spans flagged with no known original.
+NO_ORIGINAL = "(no known original)"
+
+
 @dataclass(frozen=True, slots=True)
 class Span:
     """A flagged span of the input and what the model thinks it was."""
@@ -92,6 +96,12 @@ class Span:
             "evidence": [e.to_json() for e in self.evidence],
             "listed": self.listed,
         }
+
+    def restored_label(self) -> str:
+        """What a reader is shown as the restoration: a span flagged without a known
+        original (a listed phrase whose list gives none) keeps its text, and saying
+        so is clearer than repeating it."""
+        return self.restored if self.restored != self.text else NO_ORIGINAL
 
     def given_spun(self) -> float:
         """A suspect's P(substituted | document spun), from its ``suspect`` evidence line:

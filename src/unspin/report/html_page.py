@@ -89,7 +89,7 @@ def _highlighted(text: str, spans: Iterable[Span], suspects: Iterable[Span] = ()
         else:
             css, word = band(s.confidence)
             out.append(f'<mark class="{css}" title="{_e(word)} confidence {s.confidence:.2f}; '
-                       f'restored: {_e(s.restored)}">{_e(text[s.start : s.end])}</mark>')
+                       f'restored: {_e(s.restored_label())}">{_e(text[s.start : s.end])}</mark>')
         pos = s.end
     out.append(_e(text[pos:]))
     return "".join(out)
@@ -116,7 +116,7 @@ def _span_rows(spans: Iterable[Span], review: bool = False) -> str:
         css, word = ("review", "not flagged") if review else band(s.confidence)
         rows.append(
             f"<tr><td class=num>{n}</td><td class=num>{s.start}&ndash;{s.end}</td>"
-            f'<td><mark class="{css}">{_e(s.text)}</mark></td><td>{_e(s.restored)}</td>'
+            f'<td><mark class="{css}">{_e(s.text)}</mark></td><td>{_e(s.restored_label())}</td>'
             f"<td class=num>{s.confidence:.3f} ({word})</td><td>{cands}</td>"
             f"<td>{evidence}</td></tr>")
     return "\n".join(rows)

@@ -70,6 +70,8 @@ def summarize(table: Any) -> dict[str, Any]:
     for r in sorted(analysed, key=lambda r: r["id"]):
         for sp in json.loads(r["top_spans"] or "[]"):
             key = (sp["text"].lower(), sp["restored"].lower())
+            if key[0] == key[1]:
+                continue  # flagged with no known original: not a substitution
             subs[key] += 1
             example.setdefault(key, r["id"])
         for ev in json.loads(r["evidence"] or "[]"):

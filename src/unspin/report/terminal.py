@@ -47,7 +47,7 @@ def render_rich(analysis: Analysis, explain: bool = True) -> list[Any]:
         style = "bold red" if span.confidence >= 0.9 else ("red" if span.confidence >= 0.7
                                                            else "yellow")
         body.append(text[span.start : span.end], style=f"{style} underline")
-        body.append(f"[{span.restored}]", style="green")
+        body.append(f"[{span.restored_label()}]", style="green")
         pos = span.end
     body.append(text[pos:])
     out: list[Any] = [Text(verdict(analysis), style="bold"), body]
@@ -59,7 +59,8 @@ def render_rich(analysis: Analysis, explain: bool = True) -> list[Any]:
             cands = "; ".join(
                 f"{c.text} {c.posterior:.2f} ({'+'.join(c.sources)})" for c in s.candidates[:4]
             )
-            table.add_row(f"{s.start}-{s.end}", s.text, s.restored, f"{s.confidence:.2f}", cands)
+            table.add_row(f"{s.start}-{s.end}", s.text, s.restored_label(), f"{s.confidence:.2f}",
+                          cands)
         out.append(table)
     if explain and analysis.suspects:
         table = Table(title=SUSPECTS_HEADER, show_lines=False)
@@ -75,8 +76,8 @@ def render_plain(analysis: Analysis) -> str:
     lines = [verdict(analysis)]
     for s in analysis.spans:
         cands = "; ".join(f"{c.text} {c.posterior:.2f}" for c in s.candidates[:4])
-        lines.append(f"  {s.start}-{s.end}\t{s.text!r} -> {s.restored!r}\t{s.confidence:.2f}"
-                     f"\t[{cands}]")
+        lines.append(f"  {s.start}-{s.end}\t{s.text!r} -> {s.restored_label()!r}"
+                     f"\t{s.confidence:.2f}\t[{cands}]")
     if analysis.suspects:
         lines.append(SUSPECTS_HEADER)
         for s in analysis.suspects:

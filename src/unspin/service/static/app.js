@@ -62,6 +62,12 @@
   }
 
   // A focusable button for flagged span number i.
+  // What the page shows as a span's restoration (Span.restored_label in Python):
+  // a listed phrase whose list gives no original is flagged, not restored.
+  function restoredLabel(s) {
+    return s.restored !== s.text ? s.restored : "(no known original)";
+  }
+
   function spanButton(i, label, extraCls) {
     const s = state.analysis.spans[i];
     const [cls, word] = band(s.confidence);
@@ -71,7 +77,7 @@
     b.setAttribute("aria-expanded", "false");
     b.setAttribute("aria-controls", "details");
     b.setAttribute("aria-label",
-      `flagged "${s.text}", probably "${s.restored}", ${word} confidence ` +
+      `flagged "${s.text}", probably "${restoredLabel(s)}", ${word} confidence ` +
       `${s.confidence.toFixed(2)}; show candidates`);
     b.addEventListener("click", () => openDetails(i, b));
     return b;
@@ -175,7 +181,7 @@
     document.querySelectorAll("button.span, button.suspect").forEach((b) => {
       b.setAttribute("aria-expanded", String(b === button));
     });
-    $("details-title").textContent = `"${s.text}" \u2192 "${s.restored}"` +
+    $("details-title").textContent = `"${s.text}" \u2192 "${restoredLabel(s)}"` +
       (review ? " (for review)" : "");
     $("details-summary").textContent = review
       ? `Not flagged and not applied: P(substituted | text spun) = ${givenOf(s).toFixed(3)}, ` +
