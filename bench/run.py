@@ -2,7 +2,8 @@
 
     python bench/run.py [--quick] [--section NAME[,NAME]] [--system NAME ...] [--out FILE]
 
-Sections: detection, restoration, cross, real, fingerprints, speed, scaling.
+Sections: candidates, detection, restoration, cross, real, fingerprints, papers, speed,
+scaling.
 Each table is preceded by the exact command that reproduces it. Sample sizes
 are printed; the full run is sized for about 30 minutes on 2 cores (the core
 in full mode dominates). Derived data (the TRAIN-split n-gram model, learned
@@ -27,11 +28,13 @@ from unspin.evaluation.datasets import fingerprints_csv, load_real_pairs, load_s
 from unspin.types import Analysis
 
 SECTIONS = ("candidates", "detection", "restoration", "cross", "real", "fingerprints",
-            "speed", "scaling")
+            "papers", "speed", "scaling")
 #: The accurate tier: full mode re-ranked by one pass of the neural LM.
 NEURAL = "unspin full + neural"
 NEURAL_DEFAULT = "unspin full + neural, default LM"
 SEED = 7
+#: Sections whose rows ``--system`` selects.
+SYSTEM_SECTIONS = ("detection", "restoration", "real", "fingerprints", "papers")
 
 
 def _ci(ci: tuple[float, float]) -> str:
@@ -46,7 +49,7 @@ class Report:
 
     def table(self, section: str, title: str, header: list[str], rows: list[list[str]]) -> None:
         cmd = f"python bench/run.py{' --quick' if self.quick else ''} --section {section}"
-        if self.systems and section in ("detection", "restoration", "real", "fingerprints"):
+        if self.systems and section in SYSTEM_SECTIONS:
             cmd += "".join(f" --system '{name}'" for name in self.systems)
         out = [f"### {title}", "", "```", cmd, "```", ""]
         out.append("| " + " | ".join(header) + " |")
@@ -82,9 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--section", help=f"comma-separated, of {', '.join(SECTIONS)}")
     ap.add_argument("--system", action="append", dest="systems", metavar="NAME",
-                    help="repeatable: only these rows in the detection, restoration, real "
-                    "and fingerprints tables (to re-measure the rows a change touches; "
-                    "the speed table keeps its own systems)")
+                    help="repeatable: only these rows in the detection, restoration, real, "
+                    "fingerprints and papers tables (to re-measure the rows a change "
+                    "touches; the speed table keeps its own systems)")
     ap.add_argument("--out")
     args = ap.parse_args(argv)
     rep = Report(args.quick, args.systems)
@@ -94,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     per_profile = 8 if args.quick else 50
     n_clean = 16 if args.quick else 100
     n_fp = 60 if args.quick else 400
+    n_papers = 12 if args.quick else 80
     started = time.perf_counter()
 
     t0 = time.perf_counter()
@@ -225,6 +229,26 @@ def main(argv: list[str] | None = None) -> int:
                   "list matcher reads this very list, so its row is an upper bound)",
                   ["system", "top-1", "top-5", "top-1 in carrier", "top-5 in carrier",
                    "classif. P", "classif. R"], rows)
+
+    if "papers" in todo:
+        usable = read_pps_csv(fingerprints_csv())
+        rows = []
+        paper_res: H.PaperResult | None = None
+        for name, r in chosen.items():
+            paper_res = H.evaluate_paper_paragraphs(r, usable, n_papers, seed=SEED)
+            rows.append([name, f"{paper_res.exact:.3f}", f"{paper_res.touched:.3f}",
+                         f"{paper_res.carrier_false_per_1000:.1f}",
+                         f"{paper_res.clean_false_per_1000:.1f}", f"{paper_res.auroc:.3f}",
+                         f"{paper_res.spun_tortured:.2f}", f"{paper_res.spun_clean:.2f}"])
+        shape = (f"{paper_res.paragraphs} paragraphs, {paper_res.phrases} phrases"
+                 if paper_res else "no systems")
+        rep.table("papers", "PPS fingerprints in paper paragraphs (five tortured phrases in "
+                  f"methods-section sentences, and the same paragraphs clean; {shape}; the list "
+                  "matcher reads this very list)",
+                  ["system", "phrase restored exactly", "phrase flagged",
+                   "false edits / 1k carrier words", "false edits / 1k words (clean)",
+                   "AUROC tortured vs clean", "spun verdict (tortured)",
+                   "spun verdict (clean)"], rows)
 
     if "speed" in todo:
         texts = [d.text for d in H.sample_docs(test, 40 if args.quick else 200, SEED + 5)]

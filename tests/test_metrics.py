@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
+import unspin
 from unspin.evaluation import metrics as M
 from unspin.evaluation.datasets import split_of, unwrap_reuters
 
@@ -70,3 +72,59 @@ def test_split_fixed_and_reuters_unwrap() -> None:
     assert split_of("bbc-business-001") == "dev"
     raw = "Showers continued\nin the zone.\n    The dry period.\n Reuter\n&#3;"
     assert unwrap_reuters(raw) == "Showers continued in the zone.\n\nThe dry period."
+
+
+def test_the_harness_skips_fingerprint_rows_whose_original_is_unknown(tmp_path: Path) -> None:
+    """A "???" row can never be restored: counting it would cap every system's score."""
+    from unspin.evaluation.baselines import read_pps_csv
+
+    csv_path = tmp_path / "pps.csv"
+    csv_path.write_text(
+        'tortured_phrase,expected_phrase,num_papers\n'
+        '"""scopes of distance""",???,356\n'
+        '"""counterfeit consciousness""",artificial intelligence,900\n'
+        '"""profound learning""",deep learning (see https://example.org),12\n',
+        encoding="utf-8")
+    rows = read_pps_csv(csv_path)
+    assert [(r.tortured, r.expected) for r in rows] == [
+        ("counterfeit consciousness", ("artificial intelligence",))]
+
+
+def test_paper_paragraphs_score_the_phrases_and_the_carrier_apart() -> None:
+    """The list matcher restores every listed phrase and touches nothing else; a
+    restorer that also rewrites a carrier word pays for it in the carrier rate."""
+    from dataclasses import replace
+
+    from unspin.evaluation import harness as H
+    from unspin.evaluation.baselines import FingerprintRow, ListMatcher, identity
+    from unspin.types import Edit
+
+    rows = [FingerprintRow(t, (e,), 1, f'"{t}"') for t, e in [
+        ("counterfeit consciousness", "artificial intelligence"),
+        ("profound learning", "deep learning"), ("irregular woods", "random forest"),
+        ("flag to commotion", "signal to noise"), ("huge information", "big data"),
+        ("savvy home", "smart home")]]
+    paragraphs = H.paper_paragraphs(rows, 3, per=3, seed=1)
+    assert len(paragraphs) == 2  # six rows, three to a paragraph
+    for tortured, clean, where in paragraphs:
+        assert [tortured[s:e] for s, e, _ in where] == [r.tortured for *_, r in where]
+        assert all(r.expected[0] in clean for *_, r in where)
+
+    matcher = ListMatcher(rows)
+    r = H.evaluate_paper_paragraphs(matcher, rows, 3, per=3, seed=1)
+    assert (r.phrases, r.exact, r.touched, r.auroc) == (6, 1.0, 1.0, 1.0)
+    assert r.carrier_false_per_1000 == r.clean_false_per_1000 == 0.0
+    assert (r.spun_tortured, r.spun_clean) == (1.0, 0.0)
+
+    nothing = H.evaluate_paper_paragraphs(identity, rows, 3, per=3, seed=1)
+    assert (nothing.exact, nothing.touched, nothing.auroc) == (0.0, 0.0, 0.5)
+
+    def meddler(text: str) -> unspin.Analysis:
+        a = matcher(text)
+        k = text.index("the ")
+        extra = Edit(k, k + 3, "the", "a", source="test", confidence=1.0)
+        return replace(a, edits=tuple(sorted((*a.edits, extra), key=lambda e: e.start)))
+
+    meddled = H.evaluate_paper_paragraphs(meddler, rows, 3, per=3, seed=1)
+    assert meddled.exact == 1.0
+    assert meddled.carrier_false_per_1000 > 0 and meddled.clean_false_per_1000 > 0

@@ -57,7 +57,8 @@ def read_pps_csv(path: str | Path) -> list[FingerprintRow]:
     For ``"malignant growth" AND "cancer"`` the tortured phrase is the first
     quoted one; the AND/NOT context is ignored (documented simplification).
     Rows whose expected text is a comment rather than a phrase (longer than
-    six words, or containing a URL) are skipped.
+    six words, or containing a URL) are skipped, and so are rows whose original
+    is unknown (PPS writes "???"): no restoration could match them.
     """
     rows: list[FingerprintRow] = []
     with Path(path).open(encoding="utf-8", newline="") as fh:
@@ -69,7 +70,7 @@ def read_pps_csv(path: str | Path) -> list[FingerprintRow]:
             if not m:
                 continue
             expected = _clean_expected(rec["expected_phrase"])
-            if not expected or "http" in rec["expected_phrase"]:
+            if not expected or "http" in rec["expected_phrase"] or "?" in rec["expected_phrase"]:
                 continue
             if any(len(e.split()) > 6 for e in expected):
                 continue

@@ -320,6 +320,117 @@ def evaluate_fingerprints(restorer: Restorer, rows: Sequence[FingerprintRow]) ->
     )
 
 
+#: Neutral sentences of a methods section, one tortured phrase each. A paper-mill
+#: paper carries several tortured phrases (the PPS flags a paper at five or more),
+#: so the paragraph, not the lone phrase, is what an investigator checks.
+PAPER_SENTENCES = (
+    "In this paper we describe the {} used in our study.",
+    "We then evaluate the {} on two public benchmarks.",
+    "Results show that the {} performs well in practice.",
+    "The {} is configured with the settings of earlier work.",
+    "Finally, we discuss how the {} could be improved.",
+    "Previous studies have examined the {} in several settings.",
+    "Section 3 introduces the {} and its main properties.",
+    "Table 2 summarises the {} for each data set.",
+    "Our experiments rely on the {} described above.",
+    "Further work will extend the {} to larger problems.",
+)
+
+
+@dataclass
+class PaperResult:
+    paragraphs: int
+    phrases: int
+    #: the phrase, with the edits inside it applied, equals an expected phrase
+    exact: float
+    #: at least one flagged span overlaps the phrase
+    touched: float
+    #: edits outside the phrases of the tortured paragraphs, per 1,000 carrier words
+    carrier_false_per_1000: float
+    #: edits anywhere in the same paragraphs with the expected phrases in place
+    clean_false_per_1000: float
+    auroc: float
+    spun_tortured: float  # share of tortured paragraphs with the spun verdict
+    spun_clean: float  # share of clean paragraphs with the spun verdict
+
+
+def paper_paragraphs(rows: Sequence[FingerprintRow], n: int, per: int = 5, seed: int = 0
+                     ) -> list[tuple[str, str, list[tuple[int, int, FingerprintRow]]]]:
+    """``n`` paragraphs of ``per`` sentences: (tortured text, clean text, phrase offsets
+    in the tortured text). Rows are drawn without replacement, deterministically."""
+    import random
+
+    rng = random.Random(seed)
+    pool = list(rows)
+    rng.shuffle(pool)
+    out: list[tuple[str, str, list[tuple[int, int, FingerprintRow]]]] = []
+    for k in range(min(n, len(pool) // per)):
+        picked = pool[k * per : (k + 1) * per]
+        frames = rng.sample(PAPER_SENTENCES, per)
+        tortured: list[str] = []
+        clean: list[str] = []
+        where: list[tuple[int, int, FingerprintRow]] = []
+        pos = 0
+        for frame, row in zip(frames, picked, strict=True):
+            pre, post = frame.split("{}")
+            start = pos + len(pre)
+            where.append((start, start + len(row.tortured), row))
+            sentence = pre + row.tortured + post
+            tortured.append(sentence)
+            clean.append(pre + row.expected[0] + post)
+            pos += len(sentence) + 1
+        out.append((" ".join(tortured), " ".join(clean), where))
+    return out
+
+
+def evaluate_paper_paragraphs(restorer: Restorer, rows: Sequence[FingerprintRow], n: int,
+                              per: int = 5, seed: int = 0) -> PaperResult:
+    """Tortured phrases several to a paragraph, and the same paragraphs clean."""
+    exact = touched = phrases = 0
+    carrier_edits = carrier_words = clean_edits = clean_words = 0
+    labels: list[int] = []
+    scores: list[float] = []
+    verdicts = [0, 0]
+    paragraphs = paper_paragraphs(rows, n, per, seed)
+    for tortured, clean, where in paragraphs:
+        a = restorer(tortured)
+        labels.append(1)
+        scores.append(a.score)
+        verdicts[1] += a.spun
+        inside_any: set[int] = set()
+        for start, end, row in where:
+            phrases += 1
+            touched += any(s.start < end and s.end > start for s in a.spans)
+            edits = [e for e in a.edits if e.start < end and e.end > start]
+            inside_any.update(id(e) for e in edits)
+            phrase = row.tortured
+            if all(e.start >= start and e.end <= end for e in edits):
+                for e in sorted(edits, key=lambda e: -e.start):
+                    phrase = phrase[: e.start - start] + e.new + phrase[e.end - start :]
+                exact += _norm_phrase(phrase) in {_norm_phrase(x) for x in row.expected}
+        carrier_edits += sum(1 for e in a.edits if id(e) not in inside_any)
+        carrier_words += M.count_words(tortured) - sum(M.count_words(r.tortured)
+                                                       for *_, r in where)
+        c = restorer(clean)
+        labels.append(0)
+        scores.append(c.score)
+        verdicts[0] += c.spun
+        clean_edits += len(c.edits)
+        clean_words += M.count_words(clean)
+    n_par = max(1, len(paragraphs))
+    return PaperResult(
+        paragraphs=len(paragraphs),
+        phrases=phrases,
+        exact=exact / max(1, phrases),
+        touched=touched / max(1, phrases),
+        carrier_false_per_1000=1000 * carrier_edits / max(1, carrier_words),
+        clean_false_per_1000=1000 * clean_edits / max(1, clean_words),
+        auroc=M.auroc(labels, scores) if paragraphs else float("nan"),
+        spun_tortured=verdicts[1] / n_par,
+        spun_clean=verdicts[0] / n_par,
+    )
+
+
 # ------------------------------------------------------------------ restorers
 
 
