@@ -357,3 +357,29 @@ def test_a_listed_phrase_without_a_known_original_is_flagged_not_replaced(
     assert [e.old for e in a.edits] == ["counterfeit consciousness"]
     assert unspin.apply_edits(text, a.edits) == a.restored_text
     assert "(no known original)" in render_plain(a)
+
+
+def test_spun_boilerplate_raises_the_verdict_and_is_restored() -> None:
+    """Autoblogs spin their own footer ("Source link" -> "Supply hyperlink"): the
+    signature is restored like a listed phrase and combined with the document model
+    as an independent cue, so the verdict and the other spans see it."""
+    body = ("The city council voted on Tuesday to extend the curfew by two weeks, officials "
+            "stated. The choice comes after a rise in instances across the region.")
+    plain = unspin.check(body)
+    text = body + "\n\nSupply hyperlink"
+    a = unspin.check(text)
+    footer = next(s for s in a.spans if s.text == "Supply hyperlink")
+    assert footer.restored == "Source link" and footer.candidates[0].sources == ("signature",)
+    assert footer.evidence[0].kind == "signature"
+    assert a.restored_text.endswith("\n\nSource link")
+    assert unspin.apply_edits(text, a.edits) == a.restored_text
+    cue = a.features["signature_cue"]
+    assert cue == pytest.approx(0.9)
+    model = a.features["doc_model_score"]
+    assert a.score == pytest.approx(1 - (1 - model) * (1 - cue), abs=1e-12)
+    assert a.score > max(model, plain.score) and a.spun
+    assert any(e.kind == "verdict" and "boilerplate" in e.detail for e in a.evidence)
+    # Anchored to a line of its own: "supply link" inside a sentence is logistics.
+    prose = unspin.check("The port reopened and the supply link to the north was restored.")
+    assert "signature_cue" not in prose.features
+    assert not any(c.sources == ("signature",) for s in prose.spans for c in s.candidates)

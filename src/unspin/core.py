@@ -275,6 +275,15 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
     features.update(doc)
     features["spin_rate"] = rate
     score = bundle.calibrations[tier].probability(features)
+    signatures = _signature_hits(text)
+    if signatures:
+        # Spun boilerplate ("Supply hyperlink") is evidence the document model
+        # never saw: combined with it as an independent cue (noisy-or), before
+        # the spans are weighed, so the rest of a spun autoblog post is flagged too.
+        cue = _signature_cue(signatures)
+        features["signature_cue"] = cue
+        features["doc_model_score"] = score
+        score = 1.0 - (1.0 - score) * (1.0 - cue)
     threshold = config.effective_flag_threshold(bundle.operating_points[tier])
     spans: list[Span] = []
     # below the threshold only because of the document score (Analysis.suspects)
@@ -286,9 +295,15 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
         elif given >= threshold:
             near.append((given, sentence_toks, d, feats))
     listed = _fingerprint_spans(text, bundle.matcher)
+    listed += [s for s in _signature_spans(signatures) if s.confidence >= threshold]
     if listed:
         spans = _merge_listed(spans, listed)
     doc_evidence, spans = _document_evidence(text, spans)
+    if signatures:
+        doc_evidence += (Evidence(
+            "verdict", f"P(spun) {features['doc_model_score']:.3f} from the document model, "
+                       f"{score:.3f} with the boilerplate signatures as an independent cue "
+                       f"({features['signature_cue']:.2f})", score),)
     suspects = _suspects(text, near, spans, score, threshold, bundle.lm_name)
     t2 = time.perf_counter()
     # A span flagged without a known original (a listed phrase whose list gives
@@ -319,6 +334,43 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
 
 def _overlaps_any(start: int, end: int, spans: Sequence[Span]) -> bool:
     return any(start < s.end and end > s.start for s in spans)
+
+
+def _signature_hits(text: str) -> list[Any]:
+    """Spinner boilerplate in ``text`` (``fingerprints/signatures.py``)."""
+    try:
+        from unspin.fingerprints.signatures import find_signatures
+    except ImportError:  # the [fingerprints] extra is not installed
+        return []
+    return list(find_signatures(text))
+
+
+def _signature_cue(hits: Sequence[Any]) -> float:
+    """P(spun) from boilerplate alone: each distinct signature an independent cue
+    at its table weight, as family attribution combines them (a footer repeated
+    on every page is one cue)."""
+    weight = {h.signature: h.weight for h in hits}
+    miss = 1.0
+    for w in weight.values():
+        miss *= 1.0 - w
+    return 1.0 - miss
+
+
+def _signature_spans(hits: Sequence[Any]) -> list[Span]:
+    """Each boilerplate hit as a span restored to the string the template had
+    ("Supply hyperlink" -> "Source link"), at the signature's weight."""
+    out: list[Span] = []
+    last_end = -1
+    for hit in sorted(hits, key=lambda h: (h.start, -h.end)):
+        if hit.start < last_end:
+            continue
+        restored = transfer_case(hit.text, hit.original)
+        cands = (Candidate(restored, 0.0, hit.weight, ("signature",)),
+                 Candidate(hit.text, 0.0, 1.0 - hit.weight, ("spun",)))
+        out.append(Span(hit.start, hit.end, hit.text, restored, hit.weight, cands,
+                        (hit.to_evidence(),)))
+        last_end = hit.end
+    return out
 
 
 def _merge_listed(spans: Sequence[Span], listed: Sequence[Span]) -> list[Span]:
