@@ -328,7 +328,8 @@ def test_any_unicode_raises_only_documented_errors(text: str) -> None:
 def test_a_listed_phrase_without_a_known_original_is_flagged_not_replaced(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """PPS exports mark phrases whose original nobody knows with "???" (182 rows of the
-    DEV list): the phrase is flagged as listed, and the note never enters the text."""
+    DEV list): the phrase is flagged as listed, and the note never enters the text. A
+    listed hit also raises P(spun) before the model's own spans are weighed."""
     from dataclasses import replace
 
     from unspin import core
@@ -347,16 +348,34 @@ def test_a_listed_phrase_without_a_known_original_is_flagged_not_replaced(
     text = "We study the scopes of distance in counterfeit consciousness systems."
     a = unspin.check(text)
     by_text = {s.text: s for s in a.spans}
-    note = by_text["scopes of distance"]
+    assert by_text["counterfeit consciousness"].restored == "artificial intelligence"
+    assert "???" not in a.restored_text
+    assert a.restored_text.endswith(" in artificial intelligence systems.")
+    assert unspin.apply_edits(text, a.edits) == a.restored_text
+    # Inside the note's phrase: the model's own spans, carrying the list's line, or
+    # (where the model flagged nothing) the phrase itself, flagged and unchanged.
+    lo = text.index("scopes of distance")
+    inside = [s for s in a.spans if s.start < lo + 18 and s.end > lo]
+    assert inside and all(any("gives no original" in e.detail for e in s.evidence)
+                          for s in inside)
+    for s in inside:
+        assert s.listed == (s.restored == s.text)
+    # With no thesaurus or LM source the model proposes nothing: the note stands alone.
+    alone = unspin.check(text, sources=("fingerprints",))
+    note = next(s for s in alone.spans if s.text == "scopes of distance")
     assert note.listed and note.restored == note.text
     assert note.restored_label() == "(no known original)"
     assert "gives no original" in note.evidence[0].detail
-    assert by_text["counterfeit consciousness"].restored == "artificial intelligence"
-    assert "???" not in a.restored_text
-    assert a.restored_text == "We study the scopes of distance in artificial intelligence systems."
-    assert [e.old for e in a.edits] == ["counterfeit consciousness"]
-    assert unspin.apply_edits(text, a.edits) == a.restored_text
-    assert "(no known original)" in render_plain(a)
+    assert "(no known original)" in render_plain(alone)
+    assert [e.old for e in alone.edits] == ["counterfeit consciousness"]
+    assert alone.restored_text == ("We study the scopes of distance in artificial intelligence "
+                                   "systems.")
+    # The list's evidence is weighed before the model's spans: nothing is held back
+    # for review that the final P(spun) would flag.
+    assert any(e.kind == "verdict" and "listed fingerprint" in e.detail for e in a.evidence)
+    config = unspin.Config()
+    threshold = config.effective_flag_threshold(core.get_bundle(config).operating_points["full"])
+    assert all(a.score * s.given_spun() < threshold for s in a.suspects)
 
 
 def test_spun_boilerplate_raises_the_verdict_and_is_restored() -> None:

@@ -276,6 +276,7 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
     features["spin_rate"] = rate
     score = bundle.calibrations[tier].probability(features)
     signatures = _signature_hits(text)
+    verdict: list[Evidence] = []
     if signatures:
         # Spun boilerplate ("Supply hyperlink") is evidence the document model
         # never saw: combined with it as an independent cue (noisy-or), before
@@ -284,6 +285,17 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
         features["signature_cue"] = cue
         features["doc_model_score"] = score
         score = 1.0 - (1.0 - score) * (1.0 - cue)
+        verdict.append(Evidence(
+            "verdict", f"P(spun) {features['doc_model_score']:.3f} from the document model, "
+                       f"{score:.3f} with the boilerplate signatures as an independent cue "
+                       f"({cue:.2f})", score))
+    listed = _fingerprint_spans(text, bundle.matcher)
+    if listed and max(s.confidence for s in listed) > score:
+        # A listed fingerprint is itself strong evidence of spinning, and paper
+        # mills spin whole texts: the other spans are weighed at that P(spun).
+        score = max(s.confidence for s in listed)
+        verdict.append(Evidence(
+            "verdict", f"P(spun) raised to {score:.3f} by a listed fingerprint", score))
     threshold = config.effective_flag_threshold(bundle.operating_points[tier])
     spans: list[Span] = []
     # below the threshold only because of the document score (Analysis.suspects)
@@ -294,16 +306,11 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
             spans.append(_span_from(text, sentence_toks, d, prob, feats, bundle.lm_name))
         elif given >= threshold:
             near.append((given, sentence_toks, d, feats))
-    listed = _fingerprint_spans(text, bundle.matcher)
     listed += [s for s in _signature_spans(signatures) if s.confidence >= threshold]
     if listed:
         spans = _merge_listed(spans, listed)
     doc_evidence, spans = _document_evidence(text, spans)
-    if signatures:
-        doc_evidence += (Evidence(
-            "verdict", f"P(spun) {features['doc_model_score']:.3f} from the document model, "
-                       f"{score:.3f} with the boilerplate signatures as an independent cue "
-                       f"({features['signature_cue']:.2f})", score),)
+    doc_evidence += tuple(verdict)
     suspects = _suspects(text, near, spans, score, threshold, bundle.lm_name)
     t2 = time.perf_counter()
     # A span flagged without a known original (a listed phrase whose list gives
@@ -314,9 +321,6 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
         for s in spans if s.restored != s.text
     )
     restored = apply_edits(text, edits)
-    if listed:
-        # a listed fingerprint is itself strong evidence of spinning
-        score = max(score, max(s.confidence for s in listed))
     return Analysis(
         text=text,
         score=score,
