@@ -128,3 +128,24 @@ def test_paper_paragraphs_score_the_phrases_and_the_carrier_apart() -> None:
     meddled = H.evaluate_paper_paragraphs(meddler, rows, 3, per=3, seed=1)
     assert meddled.exact == 1.0
     assert meddled.carrier_false_per_1000 > 0 and meddled.clean_false_per_1000 > 0
+
+    # Listed phrases are left out of the phrase scores, and their edits are not
+    # carrier edits.
+    one = frozenset({rows[0].tortured})
+    skipped = H.evaluate_paper_paragraphs(matcher, rows, 3, per=3, seed=1, listed=one)
+    assert (skipped.phrases, skipped.exact, skipped.carrier_false_per_1000) == (5, 1.0, 0.0)
+
+
+def test_the_listed_restorer_reads_its_list_and_leaves_the_users_alone() -> None:
+    from unspin.evaluation import harness as H
+    from unspin.evaluation.baselines import FingerprintRow
+    from unspin.resources.cache import cache_dir
+
+    rows = [FingerprintRow("counterfeit consciousness", ("artificial intelligence",), 9,
+                           '"counterfeit consciousness"')]
+    users = cache_dir().parent / "fingerprints"
+    before = sorted(users.iterdir()) if users.is_dir() else []
+    a = H.listed_restorer(rows, mode="screen")("Counterfeit consciousness is everywhere.")
+    assert a.restored_text == "Artificial intelligence is everywhere."
+    assert a.spans[0].listed
+    assert (sorted(users.iterdir()) if users.is_dir() else []) == before

@@ -384,8 +384,13 @@ def paper_paragraphs(rows: Sequence[FingerprintRow], n: int, per: int = 5, seed:
 
 
 def evaluate_paper_paragraphs(restorer: Restorer, rows: Sequence[FingerprintRow], n: int,
-                              per: int = 5, seed: int = 0) -> PaperResult:
-    """Tortured phrases several to a paragraph, and the same paragraphs clean."""
+                              per: int = 5, seed: int = 0,
+                              listed: frozenset[str] = frozenset()) -> PaperResult:
+    """Tortured phrases several to a paragraph, and the same paragraphs clean.
+
+    Phrases in ``listed`` (a list the restorer was given) stay in the paragraphs but
+    are not scored: what is measured is what the list does for the other phrases.
+    """
     exact = touched = phrases = 0
     carrier_edits = carrier_words = clean_edits = clean_words = 0
     labels: list[int] = []
@@ -399,10 +404,12 @@ def evaluate_paper_paragraphs(restorer: Restorer, rows: Sequence[FingerprintRow]
         verdicts[1] += a.spun
         inside_any: set[int] = set()
         for start, end, row in where:
-            phrases += 1
-            touched += any(s.start < end and s.end > start for s in a.spans)
             edits = [e for e in a.edits if e.start < end and e.end > start]
             inside_any.update(id(e) for e in edits)
+            if row.tortured in listed:
+                continue
+            phrases += 1
+            touched += any(s.start < end and s.end > start for s in a.spans)
             phrase = row.tortured
             if all(e.start >= start and e.end <= end for e in edits):
                 for e in sorted(edits, key=lambda e: -e.start):
@@ -444,6 +451,36 @@ def core_restorer(**overrides: Any) -> Restorer:
         return unspin.check(text, config=config)
 
     return run
+
+
+def listed_restorer(rows: Sequence[FingerprintRow], **overrides: Any) -> Restorer:
+    """``core_restorer`` with ``rows`` imported as a fingerprint list.
+
+    The lists live next to the resource cache (``<cache>/fingerprints``), so this
+    makes a cache of its own in the bench cache: the shared resources linked in,
+    and the list saved there; the user's own lists are never touched.
+    """
+    import csv
+    import io
+
+    from unspin.fingerprints.store import read_pps_csv, save_set
+    from unspin.resources.build import ensure_built
+
+    buf = io.StringIO()
+    out = csv.writer(buf)
+    out.writerow(["tortured_phrase", "expected_phrase", "num_papers"])
+    for r in rows:
+        out.writerow([r.query, r.expected[0], r.num_papers])
+    text = buf.getvalue()
+    base = bench_cache_dir() / f"listed-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
+    resources = ensure_built()
+    link = base / resources.name
+    if not link.exists():
+        base.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(resources, target_is_directory=True)
+    save_set(read_pps_csv(text, name="bench-listed", source="harness").set,
+             base / "fingerprints")
+    return core_restorer(cache_dir=str(base), **overrides)
 
 
 def train_texts() -> list[str]:
