@@ -402,3 +402,24 @@ def test_spun_boilerplate_raises_the_verdict_and_is_restored() -> None:
     prose = unspin.check("The port reopened and the supply link to the north was restored.")
     assert "signature_cue" not in prose.features
     assert not any(c.sources == ("signature",) for s in prose.spans for c in s.candidates)
+
+
+def test_a_listed_phrase_and_a_signature_on_the_same_words_make_one_span(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from unspin import core
+    from unspin.fingerprints.matcher import FingerprintMatcher
+    from unspin.fingerprints.store import read_pps_csv
+
+    report = read_pps_csv('tortured_phrase,expected_phrase,num_papers\n'
+                          '"""supply hyperlink""",source link,5\n', name="inline", source="t")
+    real_bundle = core.get_bundle
+    monkeypatch.setattr(core, "get_bundle", lambda config: replace(
+        real_bundle(config), matcher=FingerprintMatcher([report.set])))
+    text = "Shares rose 3 percent on Tuesday.\n\nSupply hyperlink"
+    a = unspin.check(text)
+    footer = [s for s in a.spans if s.end > text.index("Supply")]
+    assert len(footer) == 1 and footer[0].listed  # the list's span wins
+    assert a.restored_text.endswith("\n\nSource link")
+    assert unspin.apply_edits(text, a.edits) == a.restored_text

@@ -309,7 +309,7 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
     listed += [s for s in _signature_spans(signatures) if s.confidence >= threshold]
     if listed:
         spans = _merge_listed(spans, listed)
-    doc_evidence, spans = _document_evidence(text, spans)
+    doc_evidence, spans = _document_evidence(text, spans, signatures)
     doc_evidence += tuple(verdict)
     suspects = _suspects(text, near, spans, score, threshold, bundle.lm_name)
     t2 = time.perf_counter()
@@ -387,7 +387,10 @@ def _merge_listed(spans: Sequence[Span], listed: Sequence[Span]) -> list[Span]:
     list's evidence, and where the model flagged nothing the phrase is flagged
     unchanged.
     """
-    known = [s for s in listed if s.restored != s.text]
+    known: list[Span] = []
+    for s in listed:  # lists before signatures; the first of two overlapping hits wins
+        if s.restored != s.text and not _overlaps_any(s.start, s.end, known):
+            known.append(s)
     notes = [s for s in listed if s.restored == s.text]
     out = [s for s in spans if not _overlaps_any(s.start, s.end, known)]
     for note in notes:
@@ -455,19 +458,19 @@ def _fingerprint_spans(text: str, matcher: Any) -> list[Span]:
     return out
 
 
-def _document_evidence(text: str, spans: list[Span]
+def _document_evidence(text: str, spans: list[Span], signatures: Sequence[Any]
                        ) -> tuple[tuple[Evidence, ...], list[Span]]:
-    """Spinner signatures, family attribution, and leaked originals for spans."""
+    """Spinner signatures (found once, by :func:`_signature_hits`), family
+    attribution, and leaked originals for spans."""
     try:
         from unspin.fingerprints.signatures import (
             attribute_family,
             leak_support,
             leaked_words,
-            signature_evidence,
         )
     except ImportError:  # the [fingerprints] extra is not installed
         return (), spans
-    evidence = list(signature_evidence(text))
+    evidence = [h.to_evidence() for h in signatures]
     family = attribute_family(evidence)
     if family is not None:
         evidence.append(Evidence("family", f"spinner family '{family[0]}'", family[1]))
