@@ -215,3 +215,20 @@ def test_same_output_in_every_process(unspin_cli: list[str], newsroom_lm: str) -
         doc.pop("timings", None)
         outs.append(json.dumps(doc, sort_keys=True))
     assert outs[0] == outs[1]
+
+
+def test_plain_view_says_why_the_document_is_spun(unspin_cli: list[str],
+                                                  tmp_path: Path) -> None:
+    """Document-level evidence (a spun autoblog footer, the verdict it moved) is printed
+    under the spans, so the score is never left unexplained."""
+    page = tmp_path / "post.txt"
+    page.write_text("Shares rose 3 percent on Tuesday, the company stated.\n\nSupply hyperlink\n",
+                    encoding="utf-8")
+    out = run(unspin_cli, "check", str(page), "--plain")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert "'Supply hyperlink' -> 'Source link'" in out.stdout
+    at = lines.index("document evidence:")
+    body = lines[at + 1 :]
+    assert any(x.startswith("  signature: supply-hyperlink [autoblog-footer]") for x in body)
+    assert any(x.startswith("  verdict: P(spun)") and "boilerplate" in x for x in body)

@@ -16,6 +16,11 @@ SUSPECTS_HEADER = ("not flagged, for review (would be flagged in a text known to
                    "P(substituted | spun) shown):")
 
 
+#: Heads the document-level evidence (boilerplate signatures, spinner family, leaked
+#: originals, what moved P(spun)) in both terminal views.
+EVIDENCE_HEADER = "document evidence:"
+
+
 def to_json(analysis: Analysis, indent: int | None = 2, *, include_text: bool = False) -> str:
     """The JSON contract; ``include_text`` adds the analysed text as ``"text"``, for input
     whose text the caller does not have (an extracted HTML page or PDF), since the span
@@ -62,6 +67,9 @@ def render_rich(analysis: Analysis, explain: bool = True) -> list[Any]:
             table.add_row(f"{s.start}-{s.end}", s.text, s.restored_label(), f"{s.confidence:.2f}",
                           cands)
         out.append(table)
+    if explain and analysis.evidence:
+        out.append(Text(EVIDENCE_HEADER, style="bold"))
+        out.extend(Text(f"  {e.kind}: {e.detail}") for e in analysis.evidence)
     if explain and analysis.suspects:
         table = Table(title=SUSPECTS_HEADER, show_lines=False)
         for col in ("offsets", "spun", "restored", "P(substituted | spun)"):
@@ -78,6 +86,9 @@ def render_plain(analysis: Analysis) -> str:
         cands = "; ".join(f"{c.text} {c.posterior:.2f}" for c in s.candidates[:4])
         lines.append(f"  {s.start}-{s.end}\t{s.text!r} -> {s.restored_label()!r}"
                      f"\t{s.confidence:.2f}\t[{cands}]")
+    if analysis.evidence:
+        lines.append(EVIDENCE_HEADER)
+        lines.extend(f"  {e.kind}: {e.detail}" for e in analysis.evidence)
     if analysis.suspects:
         lines.append(SUSPECTS_HEADER)
         for s in analysis.suspects:
