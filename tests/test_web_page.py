@@ -249,3 +249,20 @@ def test_suspects_are_outlined_apart_from_flags_and_never_applied(
     page.click("button[data-view=diff]")
     assert page.locator("#diff-spun del").count() == len(expected["edits"])
     page.close()
+
+
+def test_the_verdict_shows_the_document_evidence(server: LocalServer,
+                                                 browser_context: Any) -> None:
+    """A spun autoblog footer moves P(spun); the page says so under the verdict."""
+    text = "Shares rose 3 percent on Tuesday, the company stated.\n\nSupply hyperlink"
+    expected = _api_check(server, text)
+    assert any(e["kind"] == "verdict" for e in expected["evidence"])
+    page = browser_context.new_page()
+    _run_check(page, server, text)
+    items = page.locator("#doc-evidence li").all_inner_texts()
+    assert items == [f"{e['kind']}: {e['detail']}" for e in expected["evidence"]]
+    assert page.locator("#doc-evidence").is_visible()
+    _run_check(page, server, "Shares rose 3 percent on Tuesday.")
+    assert page.locator("#doc-evidence li").count() == 0
+    assert page.locator("#doc-evidence").is_hidden()
+    page.close()

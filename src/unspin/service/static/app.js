@@ -151,6 +151,12 @@
     $("verdict-detail").textContent =
       `${a.spans.length} flagged span(s)` + (review ? `, ${review} for review` : "") +
       ` in ${words} words; mode ${a.mode}.`;
+    // Document-level evidence: boilerplate signatures, the spinner family, leaked
+    // originals, and what moved P(spun) (a listed fingerprint, boilerplate).
+    const docEv = $("doc-evidence");
+    docEv.replaceChildren();
+    (a.evidence || []).forEach((e) => docEv.append(el("li", "", `${e.kind}: ${e.detail}`)));
+    docEv.hidden = !(a.evidence || []).length;
   }
 
   function setView(view) {
