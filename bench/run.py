@@ -38,6 +38,12 @@ SEED = 7
 SYSTEM_SECTIONS = ("detection", "restoration", "real", "fingerprints", "papers")
 
 
+def _paper_row(name: str, r: H.PaperResult) -> list[str]:
+    return [name, f"{r.exact:.3f}", f"{r.touched:.3f}", f"{r.carrier_false_per_1000:.1f}",
+            f"{r.clean_false_per_1000:.1f}", f"{r.auroc:.3f}", f"{r.spun_tortured:.2f}",
+            f"{r.spun_clean:.2f}"]
+
+
 def _ci(ci: tuple[float, float]) -> str:
     return f"[{ci[0]:.3f}, {ci[1]:.3f}]"
 
@@ -237,10 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         paper_res: H.PaperResult | None = None
         for name, r in chosen.items():
             paper_res = H.evaluate_paper_paragraphs(r, usable, n_papers, seed=SEED)
-            rows.append([name, f"{paper_res.exact:.3f}", f"{paper_res.touched:.3f}",
-                         f"{paper_res.carrier_false_per_1000:.1f}",
-                         f"{paper_res.clean_false_per_1000:.1f}", f"{paper_res.auroc:.3f}",
-                         f"{paper_res.spun_tortured:.2f}", f"{paper_res.spun_clean:.2f}"])
+            rows.append(_paper_row(name, paper_res))
         shape = (f"{paper_res.paragraphs} paragraphs, {paper_res.phrases} phrases"
                  if paper_res else "no systems")
         rep.table("papers", "PPS fingerprints in paper paragraphs (five tortured phrases in "
@@ -261,10 +264,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             res = H.evaluate_paper_paragraphs(H.listed_restorer(listed_rows, **overrides),
                                               usable, n_papers, seed=SEED, listed=listed)
-            rows.append([f"{name} + every other PPS row listed", f"{res.exact:.3f}",
-                         f"{res.touched:.3f}", f"{res.carrier_false_per_1000:.1f}",
-                         f"{res.clean_false_per_1000:.1f}", f"{res.auroc:.3f}",
-                         f"{res.spun_tortured:.2f}", f"{res.spun_clean:.2f}"])
+            rows.append(_paper_row(f"{name} + every other PPS row listed", res))
         if rows:
             rep.table("papers", "The same paragraphs with every other PPS row imported as a "
                       "fingerprint list (only the unlisted phrases are scored)",

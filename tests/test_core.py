@@ -325,26 +325,37 @@ def test_any_unicode_raises_only_documented_errors(text: str) -> None:
         assert text[s.start : s.end] == s.text
 
 
-def test_a_listed_phrase_without_a_known_original_is_flagged_not_replaced(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """PPS exports mark phrases whose original nobody knows with "???" (182 rows of the
-    DEV list): the phrase is flagged as listed, and the note never enters the text. A
-    listed hit also raises P(spun) before the model's own spans are weighed."""
+@pytest.fixture
+def import_list(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+    """Give every analysis in the test a fingerprint list made of PPS CSV rows, without
+    touching the user's stored lists."""
     from dataclasses import replace
 
     from unspin import core
     from unspin.fingerprints.matcher import FingerprintMatcher
     from unspin.fingerprints.store import read_pps_csv
+
+    real_bundle = core.get_bundle
+
+    def install(rows: str) -> None:
+        report = read_pps_csv("tortured_phrase,expected_phrase,num_papers\n" + rows,
+                              name="inline", source="test")
+        monkeypatch.setattr(core, "get_bundle", lambda config: replace(
+            real_bundle(config), matcher=FingerprintMatcher([report.set])))
+
+    return install
+
+
+def test_a_listed_phrase_without_a_known_original_is_flagged_not_replaced(
+        import_list: Callable[[str], None]) -> None:
+    """PPS exports mark phrases whose original nobody knows with "???" (182 rows of the
+    DEV list): the phrase is flagged as listed, and the note never enters the text. A
+    listed hit also raises P(spun) before the model's own spans are weighed."""
+    from unspin import core
     from unspin.report.terminal import render_plain
 
-    report = read_pps_csv(
-        'tortured_phrase,expected_phrase,num_papers\n'
-        '"""scopes of distance""",???,356\n'
-        '"""counterfeit consciousness""",artificial intelligence,900\n',
-        name="inline", source="test")
-    real_bundle = core.get_bundle
-    monkeypatch.setattr(core, "get_bundle", lambda config: replace(
-        real_bundle(config), matcher=FingerprintMatcher([report.set])))
+    import_list('"""scopes of distance""",???,356\n'
+                '"""counterfeit consciousness""",artificial intelligence,900\n')
     text = "We study the scopes of distance in counterfeit consciousness systems."
     a = unspin.check(text)
     by_text = {s.text: s for s in a.spans}
@@ -355,7 +366,7 @@ def test_a_listed_phrase_without_a_known_original_is_flagged_not_replaced(
     # Inside the note's phrase: the model's own spans, carrying the list's line, or
     # (where the model flagged nothing) the phrase itself, flagged and unchanged.
     lo = text.index("scopes of distance")
-    inside = [s for s in a.spans if s.start < lo + 18 and s.end > lo]
+    inside = [s for s in a.spans if s.start < lo + len("scopes of distance") and s.end > lo]
     assert inside and all(any("gives no original" in e.detail for e in s.evidence)
                           for s in inside)
     for s in inside:
@@ -405,18 +416,8 @@ def test_spun_boilerplate_raises_the_verdict_and_is_restored() -> None:
 
 
 def test_a_listed_phrase_and_a_signature_on_the_same_words_make_one_span(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    from dataclasses import replace
-
-    from unspin import core
-    from unspin.fingerprints.matcher import FingerprintMatcher
-    from unspin.fingerprints.store import read_pps_csv
-
-    report = read_pps_csv('tortured_phrase,expected_phrase,num_papers\n'
-                          '"""supply hyperlink""",source link,5\n', name="inline", source="t")
-    real_bundle = core.get_bundle
-    monkeypatch.setattr(core, "get_bundle", lambda config: replace(
-        real_bundle(config), matcher=FingerprintMatcher([report.set])))
+        import_list: Callable[[str], None]) -> None:
+    import_list('"""supply hyperlink""",source link,5\n')
     text = "Shares rose 3 percent on Tuesday.\n\nSupply hyperlink"
     a = unspin.check(text)
     footer = [s for s in a.spans if s.end > text.index("Supply")]

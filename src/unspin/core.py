@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +30,7 @@ from unspin.types import Analysis, Candidate, Edit, Evidence, Span
 
 if TYPE_CHECKING:
     from unspin.decode.rescore import RankingRow
+    from unspin.fingerprints.signatures import SignatureHit
 
 #: Screen mode asks for this much more surprise (natural log) than full mode
 #: before it proposes candidates: fewer positions, faster, lower recall.
@@ -281,19 +282,21 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
         # Spun boilerplate ("Supply hyperlink") is evidence the document model
         # never saw: combined with it as an independent cue (noisy-or), before
         # the spans are weighed, so the rest of a spun autoblog post is flagged too.
-        cue = _signature_cue(signatures)
+        from unspin.fingerprints.signatures import signature_cue
+
+        model_score, cue = score, signature_cue(signatures)
+        score = 1.0 - (1.0 - model_score) * (1.0 - cue)
         features["signature_cue"] = cue
-        features["doc_model_score"] = score
-        score = 1.0 - (1.0 - score) * (1.0 - cue)
+        features["doc_model_score"] = model_score
         verdict.append(Evidence(
-            "verdict", f"P(spun) {features['doc_model_score']:.3f} from the document model, "
-                       f"{score:.3f} with the boilerplate signatures as an independent cue "
-                       f"({cue:.2f})", score))
+            "verdict", f"P(spun) {model_score:.3f} from the document model, {score:.3f} with "
+                       f"the boilerplate signatures as an independent cue ({cue:.2f})", score))
     listed = _fingerprint_spans(text, bundle.matcher)
-    if listed and max(s.confidence for s in listed) > score:
+    strongest = max((s.confidence for s in listed), default=0.0)
+    if strongest > score:
         # A listed fingerprint is itself strong evidence of spinning, and paper
         # mills spin whole texts: the other spans are weighed at that P(spun).
-        score = max(s.confidence for s in listed)
+        score = strongest
         verdict.append(Evidence(
             "verdict", f"P(spun) raised to {score:.3f} by a listed fingerprint", score))
     threshold = config.effective_flag_threshold(bundle.operating_points[tier])
@@ -340,40 +343,37 @@ def _overlaps_any(start: int, end: int, spans: Sequence[Span]) -> bool:
     return any(start < s.end and end > s.start for s in spans)
 
 
-def _signature_hits(text: str) -> list[Any]:
+def _signature_hits(text: str) -> list[SignatureHit]:
     """Spinner boilerplate in ``text`` (``fingerprints/signatures.py``)."""
     try:
         from unspin.fingerprints.signatures import find_signatures
     except ImportError:  # the [fingerprints] extra is not installed
         return []
-    return list(find_signatures(text))
+    return find_signatures(text)
 
 
-def _signature_cue(hits: Sequence[Any]) -> float:
-    """P(spun) from boilerplate alone: each distinct signature an independent cue
-    at its table weight, as family attribution combines them (a footer repeated
-    on every page is one cue)."""
-    weight = {h.signature: h.weight for h in hits}
-    miss = 1.0
-    for w in weight.values():
-        miss *= 1.0 - w
-    return 1.0 - miss
-
-
-def _signature_spans(hits: Sequence[Any]) -> list[Span]:
+def _signature_spans(hits: Sequence[SignatureHit]) -> list[Span]:
     """Each boilerplate hit as a span restored to the string the template had
     ("Supply hyperlink" -> "Source link"), at the signature's weight."""
     out: list[Span] = []
-    last_end = -1
-    for hit in sorted(hits, key=lambda h: (h.start, -h.end)):
-        if hit.start < last_end:
-            continue
+    for hit in _leftmost_longest(hits):
         restored = transfer_case(hit.text, hit.original)
         cands = (Candidate(restored, 0.0, hit.weight, ("signature",)),
                  Candidate(hit.text, 0.0, 1.0 - hit.weight, ("spun",)))
         out.append(Span(hit.start, hit.end, hit.text, restored, hit.weight, cands,
                         (hit.to_evidence(),)))
-        last_end = hit.end
+    return out
+
+
+def _leftmost_longest(hits: Iterable[Any]) -> list[Any]:
+    """Hits (anything with ``start`` and ``end``) that do not overlap an earlier one,
+    the longest first where two start together."""
+    out: list[Any] = []
+    last_end = -1
+    for hit in sorted(hits, key=lambda h: (h.start, -h.end)):
+        if hit.start >= last_end:
+            out.append(hit)
+            last_end = hit.end
     return out
 
 
@@ -433,10 +433,7 @@ def _fingerprint_spans(text: str, matcher: Any) -> list[Span]:
     from unspin.fingerprints.store import clean_expected
 
     out: list[Span] = []
-    last_end = -1
-    for hit in sorted(matcher.scan(text), key=lambda h: (h.start, -h.end)):
-        if hit.start < last_end:
-            continue
+    for hit in _leftmost_longest(matcher.scan(text)):
         alternatives = clean_expected(hit.expected, hit.text)
         cands: tuple[Candidate, ...]
         if alternatives:
@@ -454,11 +451,10 @@ def _fingerprint_spans(text: str, matcher: Any) -> list[Span]:
                                          f"('{hit.expected}'): flagged, not restored", 1.0)
             cands = (Candidate(hit.text, 0.0, 1.0, ("spun",)),)
         out.append(Span(hit.start, hit.end, hit.text, restored, 0.99, cands, (ev,), True))
-        last_end = hit.end
     return out
 
 
-def _document_evidence(text: str, spans: list[Span], signatures: Sequence[Any]
+def _document_evidence(text: str, spans: list[Span], signatures: Sequence[SignatureHit]
                        ) -> tuple[tuple[Evidence, ...], list[Span]]:
     """Spinner signatures (found once, by :func:`_signature_hits`), family
     attribution, and leaked originals for spans."""

@@ -13,16 +13,20 @@ from its id, so adding documents never changes the existing ones.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
+import random
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from unspin.core import apply_edits
 from unspin.evaluation import metrics as M
 from unspin.evaluation.align import align
 from unspin.evaluation.baselines import FingerprintRow
@@ -358,8 +362,6 @@ def paper_paragraphs(rows: Sequence[FingerprintRow], n: int, per: int = 5, seed:
                      ) -> list[tuple[str, str, list[tuple[int, int, FingerprintRow]]]]:
     """``n`` paragraphs of ``per`` sentences: (tortured text, clean text, phrase offsets
     in the tortured text). Rows are drawn without replacement, deterministically."""
-    import random
-
     rng = random.Random(seed)
     pool = list(rows)
     rng.shuffle(pool)
@@ -410,10 +412,9 @@ def evaluate_paper_paragraphs(restorer: Restorer, rows: Sequence[FingerprintRow]
                 continue
             phrases += 1
             touched += any(s.start < end and s.end > start for s in a.spans)
-            phrase = row.tortured
             if all(e.start >= start and e.end <= end for e in edits):
-                for e in sorted(edits, key=lambda e: -e.start):
-                    phrase = phrase[: e.start - start] + e.new + phrase[e.end - start :]
+                phrase = apply_edits(row.tortured, [
+                    replace(e, start=e.start - start, end=e.end - start) for e in edits])
                 exact += _norm_phrase(phrase) in {_norm_phrase(x) for x in row.expected}
         carrier_edits += sum(1 for e in a.edits if id(e) not in inside_any)
         carrier_words += M.count_words(tortured) - sum(M.count_words(r.tortured)
@@ -460,9 +461,6 @@ def listed_restorer(rows: Sequence[FingerprintRow], **overrides: Any) -> Restore
     makes a cache of its own in the bench cache: the shared resources linked in,
     and the list saved there; the user's own lists are never touched.
     """
-    import csv
-    import io
-
     from unspin.fingerprints.store import read_pps_csv, save_set
     from unspin.resources.build import ensure_built
 

@@ -56,6 +56,7 @@ __all__ = [
     "find_signatures",
     "leak_support",
     "leaked_words",
+    "signature_cue",
     "signature_evidence",
 ]
 
@@ -210,6 +211,20 @@ def signature_evidence(text: str) -> list[Evidence]:
 _DETAIL_RE = re.compile(r"^(?P<id>[a-z0-9-]+) \[(?P<family>[a-z0-9-]+)\] ")
 
 
+def _independent_cues(weights: Iterable[float]) -> float:
+    """``1 - prod(1 - weight)``: the chance at least one cue is right."""
+    miss = 1.0
+    for w in weights:
+        miss *= 1.0 - w
+    return 1.0 - miss
+
+
+def signature_cue(hits: Iterable[SignatureHit]) -> float:
+    """P(spun) from boilerplate alone, combined as :func:`attribute_family` combines
+    a family's signatures: each distinct signature once, at its table weight."""
+    return _independent_cues({h.signature: h.weight for h in hits}.values())
+
+
 def attribute_family(evidence: Iterable[Evidence]) -> tuple[str, float] | None:
     """A spinner family and a confidence in [0, 1], or ``None`` without support.
 
@@ -230,12 +245,8 @@ def attribute_family(evidence: Iterable[Evidence]) -> tuple[str, float] | None:
         fam[m.group("id")] = max(fam.get(m.group("id"), 0.0), min(max(ev.value, 0.0), 1.0))
     if not weights:
         return None
-    scores: list[tuple[float, str]] = []
-    for family, per_sig in weights.items():
-        miss = 1.0
-        for w in per_sig.values():
-            miss *= 1.0 - w
-        scores.append((1.0 - miss, family))
+    scores = [(_independent_cues(per_sig.values()), family)
+              for family, per_sig in weights.items()]
     scores.sort(reverse=True)
     best, family = scores[0]
     runner_up = scores[1][0] if len(scores) > 1 else 0.0
