@@ -189,6 +189,14 @@ def test_unknown_scorer_is_one_line(unspin_cli: list[str]) -> None:
     assert "scorer must be one of" in proc.stderr
 
 
+def test_unknown_neural_precision_is_one_line(unspin_cli: list[str]) -> None:
+    proc = subprocess.run([*unspin_cli, "check", "-", "--neural-precision", "half"],
+                          input="Some text.", capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0
+    assert "neural_precision must be one of" in proc.stderr
+
+
 def test_accurate_tier_from_the_command_line(unspin_cli: list[str], newsroom_lm: str) -> None:
     text = ("The assortment of Covid-19 cases climbed to 2,902 on Saturday while the "
             "dying toll rose to 68, the ministry stated.")

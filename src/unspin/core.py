@@ -249,7 +249,7 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
                 decisions[si] = merged
         decisions, nn_feats, nn_doc = rescore(
             text, [(toks, ds) for (toks, *_), ds in zip(work, decisions, strict=True)],
-            get_neural_lm(), config.channel_weight,
+            get_neural_lm(precision=config.neural_precision), config.channel_weight,
             bundle.generator if "lm" in config.sources else None, breaks, bundle.ranker,
             ranking)
         doc.update(nn_doc)

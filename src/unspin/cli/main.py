@@ -53,6 +53,9 @@ RecOpt = Annotated[bool, typer.Option("--favor-recall", help="flag more spans.")
 CacheOpt = Annotated[str | None, typer.Option("--cache", help="resource cache directory.")]
 ScorerOpt = Annotated[str, typer.Option(
     "--scorer", help="ngram, or neural (the accurate tier: one SmolLM2 pass per text).")]
+NeuralPrecisionOpt = Annotated[str, typer.Option(
+    "--neural-precision",
+    help="auto (bfloat16 where the CPU has it natively), float32 or bfloat16.")]
 
 
 @app.command()
@@ -67,6 +70,7 @@ def check(
     favor_recall: RecOpt = False,
     cache: CacheOpt = None,
     scorer: ScorerOpt = "ngram",
+    neural_precision: NeuralPrecisionOpt = "auto",
 ) -> None:
     """Detect spun spans, show candidates and evidence."""
     from unspin.core import analyze
@@ -75,7 +79,7 @@ def check(
 
     text = read_document(file)
     analysis = analyze(text, _config(mode, lm, learned, favor_precision, favor_recall, cache,
-                                     {"scorer": scorer}))
+                                     {"scorer": scorer, "neural_precision": neural_precision}))
     if as_json:
         include_text = extracted_kind(file) is not None
         sys.stdout.write(to_json(analysis, include_text=include_text) + "\n")
@@ -99,6 +103,7 @@ def restore(
     favor_recall: RecOpt = False,
     cache: CacheOpt = None,
     scorer: ScorerOpt = "ngram",
+    neural_precision: NeuralPrecisionOpt = "auto",
 ) -> None:
     """Print the restored text."""
     from unspin.core import analyze
@@ -106,7 +111,7 @@ def restore(
 
     text = read_document(file)
     analysis = analyze(text, _config(mode, lm, learned, favor_precision, favor_recall, cache,
-                                     {"scorer": scorer}))
+                                     {"scorer": scorer, "neural_precision": neural_precision}))
     sys.stdout.write(analysis.restored_text)
     if not analysis.restored_text.endswith("\n"):
         sys.stdout.write("\n")
