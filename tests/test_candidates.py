@@ -28,6 +28,23 @@ def test_inverse_links_carry_the_originals_prior() -> None:
     assert rare, "the index must keep priors that tell frequent from rare originals"
 
 
+def test_a_keys_links_come_back_whole() -> None:
+    """Links are packed into one trie value per key: every link of a common word
+    comes back, and the cheap neighbourhood read agrees with them."""
+    from unspin.resources.inverse import MAX_LINKS_PER_KEY
+
+    inverse = get_bundle(Config()).generator.inverse
+    assert inverse is not None
+    links = inverse.lookup("place")
+    assert len(links) == MAX_LINKS_PER_KEY  # a common word fills its quota
+    assert len({e.original for e in links}) == len(links)
+    assert inverse.originals("place") == {e.original.encode() for e in links}
+    assert inverse.lookup("qqzzxx") == () and inverse.originals("qqzzxx") == frozenset()
+    multi = inverse.lookup("up to now")
+    assert "so far" in {e.original for e in multi}
+    assert all(e.fanout >= 1 and e.sources for e in multi)
+
+
 def test_phrase_prior_sums_words_and_floors_unknowns() -> None:
     uni = {"so": -5.0, "far": -7.0}
     assert phrase_prior("so far", uni) == -12.0

@@ -152,7 +152,7 @@ class CandidateGenerator:
         common = a & b
         if len(common) < MIN_SHARED:
             return 0.0, ()
-        return len(common) / len(a | b), tuple(sorted(common)[:3])
+        return len(common) / len(a | b), tuple(w.decode() for w in sorted(common)[:3])
 
     def lm_proposals(self, spun: str, fits: Sequence[tuple[str, float]], exclude: set[str],
                      limit: int, how: str) -> list[Proposal]:
@@ -182,12 +182,12 @@ class CandidateGenerator:
         return out
 
     @lru_cache(maxsize=100_000)  # noqa: B019 - one generator per bundle, lives with it
-    def _neighbours(self, word: str) -> frozenset[str]:
+    def _neighbours(self, word: str) -> frozenset[bytes]:
         assert self.inverse is not None
-        out = {e.original for e in self.inverse.lookup(word)}
+        out = self.inverse.originals(word)
         for lemma in morph.lemmas(word)[1:]:
-            out.update(e.original for e in self.inverse.lookup(lemma))
-        return frozenset(out)
+            out = out | self.inverse.originals(lemma)
+        return out
 
     # -- proposals ---------------------------------------------------------------
     def _propose(self, span: tuple[str, ...], max_links: int | None = None
