@@ -89,6 +89,22 @@ def test_resume_drops_unlisted_parts_and_refuses_other_settings(tmp_path: Path) 
         scan_local([str(tmp_path / "c")], out, Config(mode="full"), batch_size=2)
 
 
+def test_a_neural_scan_records_its_precision_and_an_ngram_scan_does_not() -> None:
+    """bfloat16 and float32 give slightly different scores, so a neural scan may not
+    resume at the other precision; n-gram scans' settings are what they were
+    before the option existed, so their folders still resume."""
+    from unspin.scan.local import settings_of
+
+    ngram = settings_of(["c"], Config(), "text", "id", 64)
+    assert "neural_precision" not in ngram
+    assert ngram == settings_of(["c"], Config(neural_precision="float32"), "text", "id", 64)
+    auto = settings_of(["c"], Config(scorer="neural"), "text", "id", 64)
+    exact = settings_of(["c"], Config(scorer="neural", neural_precision="float32"),
+                        "text", "id", 64)
+    assert auto["neural_precision"] == "auto" and exact["neural_precision"] == "float32"
+    assert auto != exact
+
+
 def test_rows_carry_the_suspects_apart_from_the_flags(tmp_path: Path) -> None:
     """A lightly spun copy often reads as uncertain: the rows keep its suspects, so a
     crawl can be sorted by them, and error rows have none."""

@@ -60,12 +60,17 @@ def settings_of(inputs: Sequence[str], config: Config, text_field: str, id_field
                 batch_size: int) -> dict[str, Any]:
     """What must be identical for a rerun to resume a scan (the row columns too:
     part files written by a version with other columns would not read as one table)."""
-    return {"inputs": list(inputs), "mode": config.mode, "text_field": text_field,
-            "id_field": id_field, "batch_size": batch_size, "scorer": config.scorer,
-            "ngram_path": config.ngram_path, "sources": list(config.sources),
-            "learned_tables": list(config.learned_tables),
-            "favor_precision": config.favor_precision, "favor_recall": config.favor_recall,
-            "columns": list(NAMES)}
+    settings = {"inputs": list(inputs), "mode": config.mode, "text_field": text_field,
+                "id_field": id_field, "batch_size": batch_size, "scorer": config.scorer,
+                "ngram_path": config.ngram_path, "sources": list(config.sources),
+                "learned_tables": list(config.learned_tables),
+                "favor_precision": config.favor_precision,
+                "favor_recall": config.favor_recall, "columns": list(NAMES)}
+    if config.scorer == "neural":
+        # bfloat16 and float32 scores differ slightly; an n-gram scan's settings
+        # stay as they were, so scans begun before this key existed still resume
+        settings["neural_precision"] = config.neural_precision
+    return settings
 
 
 def _die_with_parent() -> None:
