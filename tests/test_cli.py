@@ -189,6 +189,22 @@ def test_unknown_scorer_is_one_line(unspin_cli: list[str]) -> None:
     assert "scorer must be one of" in proc.stderr
 
 
+def test_nothing_flagged_by_the_default_model_says_what_finds_more(
+        unspin_cli: list[str], newsroom_lm: str) -> None:
+    clean = "The council met on Monday and approved the budget for next year."
+    proc = subprocess.run([*unspin_cli, "check", "-", "--plain"], input=clean,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0
+    assert proc.stderr.startswith("tip: nothing flagged by the default n-gram model")
+    assert "tip:" not in proc.stdout  # piped output stays the analysis alone
+    with_lm = subprocess.run([*unspin_cli, "check", "-", "--plain", "--lm", newsroom_lm],
+                             input=clean, capture_output=True, text=True, timeout=120)
+    assert with_lm.returncode == 0 and "tip:" not in with_lm.stderr
+    as_json = subprocess.run([*unspin_cli, "check", "-", "--json"], input=clean,
+                             capture_output=True, text=True, timeout=120)
+    assert as_json.returncode == 0 and "tip:" not in as_json.stderr
+
+
 def test_unknown_neural_precision_is_one_line(unspin_cli: list[str]) -> None:
     proc = subprocess.run([*unspin_cli, "check", "-", "--neural-precision", "half"],
                           input="Some text.", capture_output=True, text=True, timeout=120)

@@ -91,6 +91,17 @@ def check(
         console = Console()
         for item in render_rich(analysis):
             console.print(item)
+    if not analysis.spans and not as_json and scorer == "ngram" and lm is None:
+        # The shipped web-count model finds little on its own (BENCHMARKS.md); a
+        # user who sees "nothing flagged" should know what finds more.
+        sys.stderr.write(DEFAULT_MODEL_TIP + "\n")
+
+
+#: Printed (to stderr) when the default n-gram model flagged nothing.
+DEFAULT_MODEL_TIP = (
+    "tip: nothing flagged by the default n-gram model (general web counts), which finds "
+    "few substitutions on its own; --scorer neural (the accurate tier) or --lm MODEL "
+    "(built from your own archive with `unspin lm build`) find more")
 
 
 @app.command()
