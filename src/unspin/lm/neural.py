@@ -51,6 +51,7 @@ import tempfile
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -122,8 +123,11 @@ def _import_runtime() -> tuple[Any, Any]:
     return torch, transformers
 
 
+@lru_cache(maxsize=1)
 def native_bfloat16() -> bool:
-    """Does this CPU compute bfloat16 matrix products in hardware (AVX512-BF16, AMX)?"""
+    """Does this CPU compute bfloat16 matrix products in hardware (AVX512-BF16, AMX)?
+    A fact of the machine, asked once per process (every accurate-tier analysis
+    resolves "auto")."""
     torch, _ = _import_runtime()
     cpu: Any = torch.cpu
     checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
