@@ -34,8 +34,9 @@ Design and trade-offs:
   ``precision="auto"`` runs the linear layers under bfloat16 autocast
   (weights stay float32; log-softmax is taken in float32): about 1.5x faster,
   with token log-probabilities within a few hundredths of a nat of float32
-  (docs/neural-lm.md). Elsewhere bfloat16 would be emulated, slower, so
-  "auto" means float32 there. ``Config.neural_precision`` overrides it.
+  (docs/neural-lm.md). Elsewhere bfloat16 would be emulated in software
+  (not measured here, and not expected to pay), so "auto" means float32
+  there. ``Config.neural_precision`` overrides it.
 * ``import unspin.lm.neural`` is light: torch and transformers are imported
   inside functions, on first load.
 """
