@@ -14,7 +14,7 @@ import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from unspin.config import Config
 from unspin.decode.lattice import Decision, Edge, SentenceDecoder, word_view
@@ -365,10 +365,20 @@ def _signature_spans(hits: Sequence[SignatureHit]) -> list[Span]:
     return out
 
 
-def _leftmost_longest(hits: Iterable[Any]) -> list[Any]:
-    """Hits (anything with ``start`` and ``end``) that do not overlap an earlier one,
-    the longest first where two start together."""
-    out: list[Any] = []
+class _Located(Protocol):
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+
+
+_Hit = TypeVar("_Hit", bound=_Located)
+
+
+def _leftmost_longest(hits: Iterable[_Hit]) -> list[_Hit]:
+    """Hits (list matches, signatures) that do not overlap an earlier one, the
+    longest first where two start together."""
+    out: list[_Hit] = []
     last_end = -1
     for hit in sorted(hits, key=lambda h: (h.start, -h.end)):
         if hit.start >= last_end:

@@ -58,6 +58,13 @@ NeuralPrecisionOpt = Annotated[str, typer.Option(
     help="auto (bfloat16 where the CPU has it natively), float32 or bfloat16.")]
 
 
+#: Printed (to stderr) when the default n-gram model flagged nothing.
+DEFAULT_MODEL_TIP = (
+    "tip: nothing flagged by the default n-gram model (general web counts), which finds "
+    "few substitutions on its own; --scorer neural (the accurate tier) or --lm MODEL "
+    "(built from your own archive with `unspin lm build`) find more")
+
+
 @app.command()
 def check(
     file: FileArg = "-",
@@ -95,13 +102,6 @@ def check(
         # The shipped web-count model finds little on its own (BENCHMARKS.md); a
         # user who sees "nothing flagged" should know what finds more.
         sys.stderr.write(DEFAULT_MODEL_TIP + "\n")
-
-
-#: Printed (to stderr) when the default n-gram model flagged nothing.
-DEFAULT_MODEL_TIP = (
-    "tip: nothing flagged by the default n-gram model (general web counts), which finds "
-    "few substitutions on its own; --scorer neural (the accurate tier) or --lm MODEL "
-    "(built from your own archive with `unspin lm build`) find more")
 
 
 @app.command()

@@ -13,7 +13,6 @@ from its id, so adding documents never changes the existing ones.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -461,14 +460,19 @@ def listed_restorer(rows: Sequence[FingerprintRow], **overrides: Any) -> Restore
     makes a cache of its own in the bench cache: the shared resources linked in,
     and the list saved there; the user's own lists are never touched.
     """
-    from unspin.fingerprints.store import read_pps_csv, save_set
+    from unspin.fingerprints.store import (
+        Fingerprint,
+        fingerprint_id,
+        read_pps_csv,
+        save_set,
+        write_pps_csv,
+    )
     from unspin.resources.build import ensure_built
 
+    # through the PPS format and its reader: the list is built as a user's import builds it
     buf = io.StringIO()
-    out = csv.writer(buf)
-    out.writerow(["tortured_phrase", "expected_phrase", "num_papers"])
-    for r in rows:
-        out.writerow([r.query, r.expected[0], r.num_papers])
+    write_pps_csv((Fingerprint(fingerprint_id(r.query), r.query, r.expected[0], r.num_papers)
+                   for r in rows), buf)
     text = buf.getvalue()
     base = bench_cache_dir() / f"listed-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
     resources = ensure_built()
