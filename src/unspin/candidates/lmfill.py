@@ -76,6 +76,10 @@ def build_fill_index(arpa: Path, out: Path) -> int:
     ranked by the conditional alone, the words before "of" are rarities that
     are always followed by it ("regardless", "consisting"), and the common
     originals a spinner replaced ("number of", "part of") never make the list.
+
+    One trie value per word and direction (key ``s\\x1fword`` or ``p\\x1fword``),
+    its neighbours joined by ``\\x1e``, each ``neighbour \\x1f log-prob``.
+    Returns the number of neighbour links stored.
     """
     import marisa_trie
 
