@@ -1,7 +1,7 @@
 """Fit the span model and the document calibration; write them into the package.
 
     python bench/fit_model.py [--docs 150] [--kinds default,kn3] [--tiers full,screen,neural]
-                              [--points-only | --doc-only]
+                              [--points-only | --doc-only | --continuation]
 
 Data: stories of the DEV split (never test; the n-gram model and learned
 table come from TRAIN, and fitting on their own training text would leak),
@@ -39,6 +39,12 @@ The document model reads the span model's output (``SPAN_DOC_FEATURES``: the
 expected count of substitutions per 100 words), so a tier's span model is
 written and reloaded before its document features are computed.
 
+``--continuation`` (accurate tier only) fits the continuation model over the
+shipped span and document models, on further DEV stories neither saw, and
+re-chooses the tier's operating point with it (docs/model.md, "Accurate tier:
+the continuation check"). It reads the span model's probability, so refitting
+the neural span model calls for running it again afterwards.
+
 Outputs (small, numbers only; no corpus text): src/unspin/data/span_model.json
 and src/unspin/data/calibration.json, each with this command and the data hash.
 """
@@ -55,7 +61,12 @@ from typing import Any
 
 import unspin
 from unspin.core import analyze
-from unspin.decode.rescore import NN_DOC_FEATURES, NN_FEATURES
+from unspin.decode.rescore import (
+    CONTINUATION_FEATURES,
+    NN_DOC_FEATURES,
+    NN_FEATURES,
+    continuation_features,
+)
 from unspin.decode.score import DOC_FEATURES, SPAN_DOC_FEATURES
 from unspin.decode.spanmodel import (
     FEATURES,
@@ -129,17 +140,24 @@ def clean_rows(config: unspin.Config, texts: list[str]) -> list[CleanRow]:
     return out
 
 
-def fit_operating_point(span: SpanModel, doc: LogisticModel, rows: list[CleanRow]
-                        ) -> tuple[float, float]:
+def fit_operating_point(span: SpanModel, doc: LogisticModel, rows: list[CleanRow],
+                        continuation: SpanModel | None = None) -> tuple[float, float]:
     """The lowest flag threshold, from 0.5 up, whose false edits on the clean texts
     stay within ``FALSE_EDIT_TARGET`` per 1,000 words; and that rate.
 
     Every decision changes the text, so a decision at or above the threshold on
-    a clean text is a false edit.
+    a clean text is a false edit. With a ``continuation`` model, a decision the
+    continuation check read gets that model's probability, as in the product.
     """
     words = max(1, sum(n for *_, n in rows))
-    confidences = [doc.probability(f) * span.probability(d)
-                   for f, decisions, _ in rows for d in decisions]
+
+    def given(d: dict[str, float]) -> float:
+        p = span.probability(d)
+        if continuation is not None and "nn_cont_gain" in d:
+            return continuation.probability(continuation_features(p, d["nn_cont_gain"]))
+        return p
+
+    confidences = [doc.probability(f) * given(d) for f, decisions, _ in rows for d in decisions]
     rate = 0.0
     for step in range(50, 96):
         threshold = step / 100
@@ -147,6 +165,63 @@ def fit_operating_point(span: SpanModel, doc: LogisticModel, rows: list[CleanRow
         if rate <= FALSE_EDIT_TARGET:
             return threshold, rate
     return 0.95, rate
+
+
+def fit_continuation(kind: str, config: unspin.Config, items: list[Labelled],
+                     span_out: dict[str, Any], calib_out: dict[str, Any], clean: list[Any],
+                     prov: str, t0: float) -> None:
+    """The accurate tier's continuation model (decode/rescore.py), and the
+    operating point with it, over the shipped span and document models.
+
+    The gains are collected with no continuation model loaded (``collect``
+    makes the tier compute them anyway), on decisions at or above
+    ``CONTINUATION_MIN``; positives overlap a gold substitution.
+    """
+    from unspin.resources import bundle as bundle_mod
+
+    key = model_key(kind, "neural")
+    cont_key = model_key(kind, "continuation")
+    span_out["models"].pop(cont_key, None)
+    (DATA / "span_model.json").write_text(models_json(span_out))
+    bundle_mod.clear_cache()
+    rows: list[dict[str, float]] = []
+    labels: list[int] = []
+    for it in items:
+        got: list[Any] = []
+        analyze(it.spun, config.merged(flag_threshold=0.01), collect=got)
+        for start, end, _restored, feats in got:
+            if "nn_cont_gain" in feats:
+                rows.append(continuation_features(feats["span_given_first_pass"],
+                                                  feats["nn_cont_gain"]))
+                labels.append(int(overlaps((start, end), it.gold_spun)))
+    model = fit_logistic(rows, labels, l2=1.0, names=CONTINUATION_FEATURES,
+                         provenance=f"{prov}; {len(rows)} decisions ({sum(labels)} positive) "
+                                    f"at or above the check's threshold in {len(items)} spun "
+                                    "dev stories (profiles " + ",".join(TRAIN_PROFILES)
+                                    + ", half lightly spun), no learned table; stories "
+                                    "disjoint from the span and document models' fits")
+    print(f"{cont_key}: {len(rows)} decisions, {sum(labels)} positive; "
+          f"{time.time() - t0:.0f}s", flush=True)
+    for name in CONTINUATION_FEATURES:
+        print(f"   cont {name:18s} {model.weights[name]:+.3f}")
+    span_out["models"][cont_key] = model.to_json()
+    (DATA / "span_model.json").write_text(models_json(span_out))
+    bundle_mod.clear_cache()
+    texts = [d.text for d in clean]
+    texts += [excerpt(t, n) for n, t in enumerate(texts)]
+    rows_clean = clean_rows(config, texts)
+    span = span_model_from_json(span_out["models"][key])
+    doc = LogisticModel.from_json(calib_out["models"][key])
+    point, rate = fit_operating_point(span, doc, rows_clean, model)
+    words = sum(n for *_, n in rows_clean)
+    calib_out["models"][key]["flag_threshold"] = point
+    calib_out["models"][key]["flag_threshold_provenance"] = (
+        f"{prov}; lowest threshold >= 0.5 with <= {FALSE_EDIT_TARGET} false edits per "
+        f"1,000 words on {len(rows_clean)} clean dev texts ({words} words), with the "
+        f"continuation check: {rate:.2f}")
+    (DATA / "calibration.json").write_text(json.dumps(calib_out, indent=1, sort_keys=True))
+    print(f"{key}: operating point with the continuation check {point:.2f} ({rate:.2f} "
+          f"false edits per 1k clean words); {time.time() - t0:.0f}s", flush=True)
 
 
 def models_json(out: dict[str, Any]) -> str:
@@ -193,9 +268,12 @@ def main() -> int:
                     help="keep the shipped models; only choose each tier's operating point")
     ap.add_argument("--doc-only", action="store_true",
                     help="keep the shipped span models; refit the document models and points")
+    ap.add_argument("--continuation", action="store_true",
+                    help="keep the shipped span and document models; fit the accurate "
+                         "tier's continuation model and its operating point")
     args = ap.parse_args()
-    if args.points_only and args.doc_only:
-        ap.error("--points-only and --doc-only are exclusive")
+    if sum((args.points_only, args.doc_only, args.continuation)) > 1:
+        ap.error("--points-only, --doc-only and --continuation are exclusive")
     t0 = time.time()
     # The benchmark n-gram model and learned table are built from the TRAIN
     # split; fitting on those same stories would teach the models that clean
@@ -210,8 +288,13 @@ def main() -> int:
                              exclude={d.id for d in fit_docs})
     spun_calib, clean_calib = calib_docs[: args.docs], calib_docs[args.docs :]
     items = [it for p in TRAIN_PROFILES for it in spin_docs(fit_docs, p, FIT_SEED)]
+    # The continuation model reads the span model's probability, so it is fitted
+    # on stories neither the span model nor the document model saw.
+    cont_docs = sample_docs(dev, args.docs, FIT_SEED + 2,
+                            exclude={d.id for d in fit_docs + calib_docs})
+    cont_items = [it for p in TRAIN_PROFILES for it in spin_calib(cont_docs, p, FIT_SEED + 2)]
     calib_items = [it for p in TRAIN_PROFILES for it in spin_calib(spun_calib, p, FIT_SEED + 1)]
-    data_hash = dataset_hash(fit_docs + calib_docs)
+    data_hash = dataset_hash(fit_docs + calib_docs + (cont_docs if args.continuation else []))
     cmd = "python bench/fit_model.py " + " ".join(sys.argv[1:])
     span_out: dict[str, Any] = {"format": "unspin.span_model/1", "features": list(FEATURES),
                                 "models": {}}
@@ -240,6 +323,14 @@ def main() -> int:
             raise SystemExit(f"no fitted models for {key}: fit them before their point")
         if args.doc_only and key not in span_out["models"]:
             raise SystemExit(f"no fitted span model for {key}: fit it before its document model")
+        if args.continuation:
+            if not neural:
+                continue
+            if key not in span_out["models"] or key not in calib_out["models"]:
+                raise SystemExit(f"no fitted models for {key}: fit them before its continuation")
+            fit_continuation(kind, config.merged(learned_tables=()), cont_items, span_out,
+                             calib_out, clean_calib, f"{cmd}; data {data_hash}", t0)
+            continue
         bundle_mod.clear_cache()  # the fitted models are read when a bundle loads
         spun_texts = [it.spun for it in calib_items]
         clean_texts = [d.text for d in clean_calib]

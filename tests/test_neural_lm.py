@@ -241,3 +241,69 @@ def test_the_accurate_tier_restores_what_its_ranker_ranks_first() -> None:
         assert scores == sorted(scores, reverse=True)
         checked += 1
     assert checked >= 2
+
+
+def test_continuation_gain_equals_reading_both_texts_afresh(lm: NeuralLM) -> None:
+    """With a window holding the whole prefix, the cached reading must equal
+    scoring the spun and the candidate text from scratch, token for token."""
+    from unspin.lm.neural import NeuralLM as Model
+
+    text = ("Modi on Tuesday prolonged a nationwide lockdown as the number of coronavirus "
+            "instances crossed 10,000 in spite of a three-week closure.")
+    start = text.index("instances")
+    end = start + len("instances")
+    ev = lm.evidence(text, [(start, end, ["cases"])])
+    got = lm.continuation_gains(ev, [(0, "cases"), (0, "representatives")], window=10_000)
+    state = ev.state
+    assert state is not None and state.ranges[0] is not None
+    k0, k1 = state.ranges[0]
+    follow = Model._following(state, k1, len(state.ids), 4)
+    assert lm.tokenizer.decode(follow) == " crossed 10,000 in spite"
+
+    def afresh(reading: str) -> float:
+        ids = lm.tokenizer(" " + reading, add_special_tokens=False)["input_ids"]
+        values = lm._token_logprobs([state.ids[:k0] + ids + follow])[0]
+        return math.fsum(values[k0:])
+
+    spun = afresh("instances")
+    assert got[0] == pytest.approx(afresh("cases") - spun, abs=1e-3)
+    assert got[1] == pytest.approx(afresh("representatives") - spun, abs=1e-3)
+    assert got[0] > 0 > got[1]  # what follows agrees with "cases", not "representatives"
+
+
+def test_continuation_gains_in_the_default_window_and_where_none_is_possible(
+        lm: NeuralLM) -> None:
+    sentence = "The council met on Monday and the assortment of members voted. "
+    text = sentence * 12
+    last = text.rindex("assortment")
+    ev = lm.evidence(text, [(last, last + len("assortment"), ["number"]), (5000, 5010, ["x"])])
+    windowed, no_token, unknown = lm.continuation_gains(ev, [(0, "number"), (1, "x"), (7, "y")])
+    (whole,) = lm.continuation_gains(ev, [(0, "number")], window=10_000)
+    # the window still holds the sentence twice over: it too expects the
+    # repeated "assortment", as reading the whole prefix does
+    assert windowed is not None and whole is not None
+    assert windowed < 0 and whole < 0
+    assert no_token is None and unknown is None
+    assert lm.continuation_gains(ev, []) == []
+
+
+def test_continuation_check_is_explained_and_replays() -> None:
+    """A span the continuation check read says so, with the gain and the
+    probability before the check; the edits still replay to the restored text."""
+    from unspin import Config, apply_edits
+    from unspin.core import analyze
+
+    text = ("The assortment of Covid-19 cases climbed to 2,902 on Saturday while the "
+            "dying toll rose to 68, the ministry stated.")
+    got: list[tuple[int, int, str, dict[str, float]]] = []
+    a = analyze(text, Config(scorer="neural", flag_threshold=0.05), collect=got)
+    checked = [f for *_, f in got if "nn_cont_gain" in f]
+    assert checked, "no decision reached the check"
+    assert all(f["span_given_first_pass"] >= 0.2 for f in checked)
+    dying = next(f for s, _, _, f in got if s == text.index("dying"))
+    assert dying["nn_cont_gain"] > 0  # "death toll rose" reads better than "dying toll rose"
+    span = next(s for s in a.spans if s.text == "dying")
+    (note,) = [e for e in span.evidence if e.kind == "continuation"]
+    assert note.value == pytest.approx(dying["nn_cont_gain"])
+    assert f"{dying['span_given_first_pass']:.3f} before this check" in note.detail
+    assert apply_edits(text, a.edits) == a.restored_text

@@ -168,8 +168,68 @@ def _span_from(text: str, toks: Sequence[Token], d: Decision, prob: float,
             "ranker", f"P('{chosen}' | substituted) = {given:.3f} among {n_subs} candidates "
                       "(n-gram, channel and neural scores; decode/rerank.py)",
             given),)
+    if "nn_cont_gain" in feats:  # its continuation check
+        evidence += (Evidence(
+            "continuation", f"SmolLM2-135M: '{chosen}' and the next words score "
+                            f"{feats['nn_cont_gain']:+.2f} nats over '{spun}' and the same "
+                            f"words; P(span | spun) {feats['span_given_first_pass']:.3f} "
+                            "before this check", feats["nn_cont_gain"]),)
     return Span(start, end, spun, chosen, prob, tuple(candidates), evidence,
                 listed="fingerprints" in d.chosen.proposal.sources)
+
+
+def _continuation(text: str, scored: list[tuple[float, Sequence[Token], Decision,
+                                                dict[str, float]]],
+                  keys: Sequence[tuple[int, int]], rescored: Any, lm: Any, model: Any,
+                  score: float, threshold: float | None,
+                  ) -> list[tuple[float, Sequence[Token], Decision, dict[str, float]]]:
+    """``scored`` with P(span | spun) revised by the continuation check
+    (decode/rescore.py); the gain and the probability before it join the
+    decision's features.
+
+    A decision is checked when its P(span | spun) reached ``CONTINUATION_MIN``
+    and, given ``threshold``, the check can move it across: ``score`` times
+    the best revised probability reaches the threshold and the worst does not.
+    Each check costs a short forward pass, and in a text that reads as clean
+    none can change the outcome, so clean text pays nothing. Without a
+    threshold (fitting) every decision above the minimum is checked.
+    """
+    from unspin.decode.rescore import (
+        CONTINUATION_CLIP,
+        CONTINUATION_MIN,
+        continuation_check,
+        continuation_features,
+    )
+
+    def undecided(given: float) -> bool:
+        if threshold is None:
+            return True
+        if model is None:
+            return False
+        low, high = sorted(model.probability(continuation_features(given, gain))
+                           for gain in (-CONTINUATION_CLIP, CONTINUATION_CLIP))
+        return bool(score * low < threshold <= score * high)
+
+    todo = [k for k, (given, *_) in enumerate(scored)
+            if given >= CONTINUATION_MIN and undecided(given)]
+    if not todo:
+        return scored
+    items = []
+    for k in todo:
+        _, toks, d, _ = scored[k]
+        assert d.chosen.proposal is not None
+        spun = text[toks[d.i].start : toks[d.j - 1].end]
+        items.append((keys[k], transfer_case(spun, d.chosen.proposal.text), scored[k][0]))
+    out = list(scored)
+    for k, got in zip(todo, continuation_check(rescored, lm, model, items), strict=True):
+        if got is None:
+            continue
+        given, toks, d, feats = scored[k]
+        prob, gain = got
+        feats["nn_cont_gain"] = gain
+        feats["span_given_first_pass"] = given
+        out[k] = (prob, toks, d, feats)
+    return out
 
 
 def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
@@ -231,6 +291,8 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
     # own span and document features, scored by models fitted for that tier.
     tier = "neural" if config.scorer == "neural" and not screen else config.mode
     nn_feats: dict[tuple[int, int], dict[str, float]] = {}
+    rescored: Any = None
+    neural_lm: Any = None
     reopened: set[tuple[int, int]] = set()
     if tier == "neural":
         from unspin.decode.rescore import rescore
@@ -247,11 +309,13 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
                 new_ids = {id(d) for d in more}
                 reopened.update((si, k) for k, d in enumerate(merged) if id(d) in new_ids)
                 decisions[si] = merged
-        decisions, nn_feats, nn_doc = rescore(
+        neural_lm = get_neural_lm(precision=config.neural_precision)
+        rescored = rescore(
             text, [(toks, ds) for (toks, *_), ds in zip(work, decisions, strict=True)],
-            get_neural_lm(precision=config.neural_precision), config.channel_weight,
+            neural_lm, config.channel_weight,
             bundle.generator if "lm" in config.sources else None, breaks, bundle.ranker,
             ranking)
+        decisions, nn_feats, nn_doc = rescored.decisions, rescored.features, rescored.doc
         doc.update(nn_doc)
         for key, feats in nn_feats.items():
             feats["nn_reopened"] = float(key in reopened)
@@ -260,6 +324,7 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
     # confidence: their product.
     span_model = bundle.span_models[tier]
     scored: list[tuple[float, Sequence[Token], Decision, dict[str, float]]] = []
+    scored_keys: list[tuple[int, int]] = []
     for si, ((toks, _, lps, _), ds) in enumerate(zip(work, decisions, strict=True)):
         for di, d in enumerate(ds):
             if (si, di) in reopened and (si, di) not in nn_feats:
@@ -267,6 +332,7 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
             feats = _decision_features(d, toks, lps, bundle, doc)
             feats.update(nn_feats.get((si, di), {}))
             scored.append((span_model.probability(feats), toks, d, feats))
+            scored_keys.append((si, di))
             if collect is not None:
                 assert d.chosen.proposal is not None
                 collect.append((toks[d.i].start, toks[d.j - 1].end, d.chosen.proposal.text,
@@ -276,6 +342,15 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
     features.update(doc)
     features["spin_rate"] = rate
     score = bundle.calibrations[tier].probability(features)
+    if tier == "neural" and (bundle.continuation is not None or collect is not None):
+        # After the document verdict, which was fitted on the single pass's
+        # probabilities: a second look that reads the words after each
+        # candidate, where its answer can change what is reported (fitting
+        # runs collect every gain, before a continuation model exists).
+        scored = _continuation(text, scored, scored_keys, rescored, neural_lm,
+                               bundle.continuation, score,
+                               None if collect is not None else
+                               config.effective_flag_threshold(bundle.operating_points[tier]))
     signatures = _signature_hits(text)
     verdict: list[Evidence] = []
     if signatures:

@@ -34,11 +34,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from unspin.candidates.generate import CandidateGenerator
 from unspin.decode.lattice import Alternative, Decision, Edge, softmax
 from unspin.decode.rerank import Ranker, rank_features
+from unspin.decode.spanmodel import clip_logit
 from unspin.text.tokenize import Token
 
 
@@ -71,18 +72,35 @@ NN_FEATURES = (
 )
 #: Document features the accurate tier adds (see ``decode/score.py``).
 NN_DOC_FEATURES = ("nn_mean_lp", "nn_low_share")
+#: Decisions whose P(span | spun) from the single pass reaches this may get the
+#: continuation check (``continuation_check``); the continuation model is
+#: fitted on such decisions only, and the ones below keep their probability.
+CONTINUATION_MIN = 0.2
+#: Features of the continuation model, and the clip on the gain (nats).
+CONTINUATION_FEATURES = ("given_logit", "nn_cont_gain")
+CONTINUATION_CLIP = 15.0
+
+
+class Rescored(NamedTuple):
+    decisions: list[list[Decision]]
+    #: the neural span features of each ``(sentence, decision)``
+    features: dict[tuple[int, int], dict[str, float]]
+    #: the neural document features
+    doc: dict[str, float]
+    #: the pass itself, for :func:`continuation_check`
+    evidence: Any
+    #: the pass's span index of each ``(sentence, decision)``
+    span_of: dict[tuple[int, int], int]
 
 
 def rescore(text: str, sentences: Sequence[tuple[Sequence[Token], Sequence[Decision]]],
             lm: Any, channel_weight: float, proposals: CandidateGenerator | None = None,
             breaks: Sequence[int] = (), ranker: Ranker | None = None,
-            ranking: list[RankingRow] | None = None,
-            ) -> tuple[list[list[Decision]], dict[tuple[int, int], dict[str, float]],
-                       dict[str, float]]:
+            ranking: list[RankingRow] | None = None) -> Rescored:
     """Re-rank every decision with one neural pass over ``text``.
 
     Returns the decisions of each sentence, the neural span features of each
-    ``(sentence, decision)`` and the neural document features. With
+    ``(sentence, decision)``, the neural document features, and the pass. With
     ``proposals`` (the candidate generator), one-word decisions also get the
     neural model's own proposals (source "lm"). ``breaks`` are the text's
     sentence starts (where a long text may be cut into chunks). The pass runs
@@ -159,4 +177,38 @@ def rescore(text: str, sentences: Sequence[tuple[Sequence[Token], Sequence[Decis
             "nn_entropy": pe.entropy,
         }
     doc = {"nn_mean_lp": ev.mean_lp, "nn_low_share": ev.low_share}
-    return out, features, doc
+    return Rescored(out, features, doc, ev, {key: n for n, key in enumerate(keys)})
+
+
+def continuation_check(rescored: Rescored, lm: Any, model: Any,
+                       items: Sequence[tuple[tuple[int, int], str, float]],
+                       ) -> list[tuple[float, float] | None]:
+    """Second look at the decisions that might be reported: P(span | spun) after
+    reading the candidate *and the words after it*, and that continuation gain.
+
+    ``items`` are ``((sentence, decision), candidate as it would be written,
+    P(span | spun) from the span model)``; callers pass those at or above
+    ``CONTINUATION_MIN``. The single pass judged each candidate by its first
+    token after the left context; the continuation gain (``NeuralLM.
+    continuation_gains``: candidate plus the next four words, against the spun
+    text plus the same words) says whether what follows agrees. ``model`` (a
+    fitted :class:`~unspin.decode.spanmodel.LogisticModel` over
+    ``CONTINUATION_FEATURES``) turns the two into the new probability; with
+    None the probability is left as it was (the fitting script collects the
+    gains that way). None for a decision the pass cannot read.
+    """
+    queries = [(rescored.span_of.get(key, -1), cand) for key, cand, _ in items]
+    gains = lm.continuation_gains(rescored.evidence, queries)
+    out: list[tuple[float, float] | None] = []
+    for (_, _, given), gain in zip(items, gains, strict=True):
+        if gain is None:
+            out.append(None)
+            continue
+        feats = continuation_features(given, gain)
+        out.append((model.probability(feats) if model is not None else given, gain))
+    return out
+
+
+def continuation_features(given: float, gain: float) -> dict[str, float]:
+    return {"given_logit": clip_logit(given),
+            "nn_cont_gain": max(-CONTINUATION_CLIP, min(CONTINUATION_CLIP, gain))}

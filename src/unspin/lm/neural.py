@@ -78,6 +78,13 @@ INSTALL_HINT = "pip install 'unspin[neural]'"
 DEFAULT_CONTEXT = "<|endoftext|>"
 #: Longest text (in model tokens) one call may score; longer input is refused.
 MAX_TOKENS = 2048
+#: Words after a span that :meth:`NeuralLM.continuation_gains` reads, and the
+#: tokens of left context it keeps from the pass's cache (docs/neural-lm.md).
+CONTINUATION_WORDS = 4
+CONTINUATION_WINDOW = 48
+#: Padded tokens per continuation pass: a spun story has a hundred or more
+#: readings, and the logits are tokens x 49,152 floats.
+CONTINUATION_BATCH_TOKENS = 512
 #: Padded tokens per forward pass; bounds the logits tensor (tokens x 49,152 floats).
 BATCH_TOKENS = 2048
 #: Tokens per forward pass of :meth:`NeuralLM.evidence`; longer texts are cut
@@ -224,6 +231,26 @@ class TextEvidence:
     tokens: int
     mean_lp: float
     low_share: float
+    #: What :meth:`NeuralLM.continuation_gains` reads back: the pass's tokens and
+    #: key/value caches (None when the pass kept none).
+    state: _PassState | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    start: int  # first token of the chunk in the text
+    end: int
+    shift: int  # the chunk position of text token k is k + shift
+    cache: Any  # the model's key/value cache over the chunk
+
+
+@dataclass(frozen=True)
+class _PassState:
+    text: str
+    ids: list[int]
+    offsets: list[tuple[int, int]]
+    chunks: list[_Chunk]
+    ranges: list[tuple[int, int] | None]  # token range of each span asked about
 
 
 class NeuralLM:
@@ -290,12 +317,18 @@ class NeuralLM:
 
     def _logits(self, **inputs: Any) -> Any:
         """The model's float32 logits, the pass run at ``self.precision``."""
+        return self._forward(**inputs)[0]
+
+    def _forward(self, **inputs: Any) -> tuple[Any, Any]:
+        """The model's float32 logits and its key/value cache (None unless kept)."""
         torch = self._torch
         with torch.inference_mode():
             if self.precision == "bfloat16":
                 with torch.autocast("cpu", dtype=torch.bfloat16):
-                    return self.model(**inputs).logits.float()
-            return self.model(**inputs).logits.float()
+                    out = self.model(**inputs)
+            else:
+                out = self.model(**inputs)
+            return out.logits.float(), getattr(out, "cache", None)
 
     def _encode(self, text: str) -> list[int]:
         if not isinstance(text, str):
@@ -419,10 +452,13 @@ class NeuralLM:
         kept: list[Any] = []  # log-distributions predicting the wanted tokens, per chunk
         kept_at: dict[int, int] = {}  # token index -> row in torch.cat(kept)
         ctx = self.context_ids
+        chunks: list[_Chunk] = []
         for a, b in self._chunks(offsets, breaks):
             chunk = ctx + ids[a:b]
             inp = torch.tensor([chunk], dtype=torch.long)
-            logits = self._logits(input_ids=inp)[0]
+            logits, cache = self._forward(input_ids=inp, use_cache=True)
+            logits = logits[0]
+            chunks.append(_Chunk(a, b, len(ctx) - a, cache))
             with torch.inference_mode():
                 logprobs = torch.log_softmax(logits, dim=-1)
             shift = len(ctx) - a  # chunk position of token k is k + shift
@@ -439,8 +475,9 @@ class NeuralLM:
                 kept_at.update((k, base + n) for n, k in enumerate(here))
                 kept.append(logprobs[torch.tensor([k + shift - 1 for k in here])])
         out: list[PositionEvidence | None] = [None] * len(spans)
+        state = _PassState(text, ids, offsets, chunks, ranges)
         if not kept:
-            return self._text_evidence(out, ids, token_lp)
+            return self._text_evidence(out, ids, token_lp, state)
         # every wanted position at once: one tensor operation per statistic
         dists = torch.cat(kept)
         spun_ids = torch.tensor([ids[k] for k in kept_at])  # inserted in row order
@@ -469,7 +506,7 @@ class NeuralLM:
                 next_lp=token_lp[k1] if k1 < len(ids) else 0.0,
                 rank=int(ranks[row]), entropy=float(entropies[row]), alternatives=scored,
                 predicted=top_words[row] if top_words else [])
-        return self._text_evidence(out, ids, token_lp)
+        return self._text_evidence(out, ids, token_lp, state)
 
     def _first_token(self, word: str, spaced: bool) -> int:
         """The first token id of ``word`` (after a space if ``spaced``), -1 if none; cached."""
@@ -484,14 +521,163 @@ class NeuralLM:
         return got
 
     def _text_evidence(self, out: list[PositionEvidence | None], ids: Sequence[int],
-                       token_lp: list[float]) -> TextEvidence:
+                       token_lp: list[float], state: _PassState | None = None) -> TextEvidence:
         ctx = self.context_ids
         scored_lp = token_lp if ctx else token_lp[1:]
         n = len(scored_lp)
         return TextEvidence(
             out, len(ids),
             math.fsum(scored_lp) / n if n else 0.0,
-            sum(1 for v in scored_lp if v < LOW_LP) / n if n else 0.0)
+            sum(1 for v in scored_lp if v < LOW_LP) / n if n else 0.0, state)
+
+    def continuation_gains(self, evidence: TextEvidence, queries: Sequence[tuple[int, str]],
+                           words: int = CONTINUATION_WORDS, window: int = CONTINUATION_WINDOW,
+                           ) -> list[float | None]:
+        """For each ``(span index, candidate)``: how much better the candidate and the
+        next ``words`` words read than the spun span and the same words, in nats.
+
+        The single pass scores a candidate by its first token after the left
+        context; this reads the words after it too ("three-week closure ." does
+        not tell "period" from "shutdown"; "crossed 10,000" after "instances"
+        does). Both readings are scored the same way, from the pass's own
+        key/value cache: the context token plus the ``window`` tokens before the
+        span, then the reading and the following words, all of a text's
+        readings in one batched forward pass. So the cost is the readings'
+        own tokens, not their left context. The candidate is inserted as
+        given (the caller matches its case to the spun text). None where the
+        span maps to no token, crosses a chunk, or has nothing before it.
+        """
+        state = evidence.state
+        out: list[float | None] = [None] * len(queries)
+        if state is None or not queries:
+            return out
+        # per reading: its chunk, the cached positions it attends to, and its tokens
+        # (the token before the span first: it is read, not scored)
+        readings: list[tuple[int, list[int], list[int]]] = []
+        spun_row: dict[int, int] = {}
+        pairs: list[tuple[int, int, int]] = []  # query, spun reading, candidate reading
+        for q, (n, candidate) in enumerate(queries):
+            r = state.ranges[n] if 0 <= n < len(state.ranges) else None
+            if r is None:
+                continue
+            k0, k1 = r
+            c = next((c for c, ch in enumerate(state.chunks) if ch.start <= k0 < ch.end), -1)
+            if c < 0 or k1 > state.chunks[c].end:
+                continue
+            chunk = state.chunks[c]
+            prev = k0 - 1 + chunk.shift  # chunk position of the token before the span
+            if prev < 0:
+                continue
+            prev_id = (self.context_ids + state.ids[chunk.start : chunk.end])[prev]
+            follow = self._following(state, k1, chunk.end, words)
+            sink = list(range(min(len(self.context_ids), prev)))
+            recent = list(range(max(len(self.context_ids), prev - window), prev))
+            if n not in spun_row:
+                spun_row[n] = len(readings)
+                readings.append((c, sink + recent, [prev_id, *state.ids[k0:k1], *follow]))
+            start = state.offsets[k0][0]
+            spaced = (start > 0 and state.text[start - 1] == " ") or (
+                state.text[start : start + 1] == " ")
+            cand_ids = list(self.tokenizer((" " if spaced else "") + candidate.strip(),
+                                           add_special_tokens=False)["input_ids"])
+            if not cand_ids:
+                continue
+            pairs.append((q, spun_row[n], len(readings)))
+            readings.append((c, sink + recent, [prev_id, *cand_ids, *follow]))
+        scores = self._read_after_cache(state, readings)
+        for q, a, b in pairs:
+            out[q] = scores[b] - scores[a]
+        return out
+
+    @staticmethod
+    def _following(state: _PassState, k1: int, end: int, words: int) -> list[int]:
+        """The tokens of the next ``words`` words after token ``k1`` (within the chunk)."""
+        text = state.text
+        seen = 0
+        limit = len(text)
+        i = state.offsets[k1 - 1][1] if k1 > 0 else 0
+        while i < len(text) and seen < words:
+            while i < len(text) and text[i].isspace():
+                i += 1
+            if i >= len(text):
+                break
+            while i < len(text) and not text[i].isspace():
+                i += 1
+            seen += 1
+            limit = i
+        out: list[int] = []
+        if seen == 0:
+            return out
+        for k in range(k1, end):
+            if state.offsets[k][0] >= limit:
+                break
+            out.append(state.ids[k])
+        return out
+
+    def _read_after_cache(self, state: _PassState,
+                          readings: Sequence[tuple[int, list[int], list[int]]]) -> list[float]:
+        """Log P(tokens[1:] | cached prefix positions, tokens[0]) for each reading.
+
+        Each reading attends to its own slice of its chunk's cache (gathered
+        per row; the keys keep the rotary positions they were computed at)
+        and its tokens get the positions that follow the slice, so the result
+        equals reading the prefix tokens and the reading afresh.
+        """
+        torch = self._torch
+        scores = [0.0] * len(readings)
+        if not readings:
+            return scores
+        by_chunk: dict[int, list[int]] = {}
+        for k, (c, _, _) in enumerate(readings):
+            by_chunk.setdefault(c, []).append(k)
+        for c, members in by_chunk.items():
+            cache = state.chunks[c].cache
+            if cache is None:
+                continue
+            # similar lengths together (less padding), at most
+            # CONTINUATION_BATCH_TOKENS padded tokens a pass (bounds the logits)
+            members.sort(key=lambda k: len(readings[k][2]))
+            batches: list[list[int]] = [[]]
+            for k in members:
+                if (len(batches[-1]) + 1) * len(readings[k][2]) > CONTINUATION_BATCH_TOKENS:
+                    batches.append([])
+                batches[-1].append(k)
+            for batch in (b for b in batches if b):
+                width = len(readings[batch[-1]][2])
+                keep = max(len(readings[k][1]) for k in batch)
+                idx = torch.zeros((len(batch), keep), dtype=torch.long)
+                mask = torch.zeros((len(batch), keep + width), dtype=torch.long)
+                ids = torch.full((len(batch), width), self._pad_id, dtype=torch.long)
+                positions = torch.zeros((len(batch), width), dtype=torch.long)
+                for row, k in enumerate(batch):
+                    _, prefix, tokens = readings[k]
+                    pad = keep - len(prefix)  # left padding, masked
+                    if prefix:
+                        idx[row, pad:] = torch.tensor(prefix, dtype=torch.long)
+                        mask[row, pad:keep] = 1
+                    mask[row, keep : keep + len(tokens)] = 1
+                    ids[row, : len(tokens)] = torch.tensor(tokens, dtype=torch.long)
+                    first = (prefix[-1] + 1) if prefix else 0
+                    positions[row] = torch.arange(first, first + width)
+                from transformers import DynamicCache
+
+                layers = []
+                for layer in cache.layers:
+                    # (1, heads, P, dim) -> (rows, heads, keep, dim)
+                    keys = layer.keys[0][:, idx].transpose(0, 1).contiguous()
+                    values = layer.values[0][:, idx].transpose(0, 1).contiguous()
+                    layers.append((keys, values))
+                past = DynamicCache(layers)
+                logits, _ = self._forward(input_ids=ids, attention_mask=mask,
+                                          position_ids=positions, cache=past, use_cache=True)
+                with torch.inference_mode():
+                    head = logits[:, :-1, :]
+                    picked = (head.gather(2, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+                              - torch.logsumexp(head, dim=-1))
+                for row, k in enumerate(batch):
+                    n = len(readings[k][2])
+                    scores[k] = math.fsum(picked[row, : n - 1].tolist())
+        return scores
 
     def score(self, texts: list[str]) -> list[float]:
         """Total natural-log probability of each text (batched; empty text scores 0.0)."""

@@ -58,6 +58,9 @@ class Bundle:
     fill: FillIndex | None = None
     #: A fitted choice among substitutions for the accurate tier (None, as shipped: the sum).
     ranker: Ranker | None = None
+    #: The accurate tier's continuation model (decode/rescore.py, ``continuation_check``);
+    #: None where none was fitted for this kind of LM.
+    continuation: SpanModel | None = None
 
     def is_common(self, word: str) -> bool:
         return word in self.common
@@ -117,7 +120,7 @@ def _bundle(cache_override: str | None, ngram_path: str | None, learned: tuple[s
     fill = load_fill_index(lm_path, str(cache)) if "lm" in sources else None
     ranker = load_rankers().get(model_key(kind, "neural"))
     return Bundle(lm, gen, channel, calibrations, name, common, span_models, points, matcher,
-                  fill, ranker)
+                  fill, ranker, fitted.get(model_key(kind, "continuation")))
 
 
 def clear_cache() -> None:
