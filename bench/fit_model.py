@@ -186,14 +186,11 @@ def fit_continuation(kind: str, config: unspin.Config, items: list[Labelled],
     bundle_mod.clear_cache()
     rows: list[dict[str, float]] = []
     labels: list[int] = []
-    for it in items:
-        got: list[Any] = []
-        analyze(it.spun, config.merged(flag_threshold=0.01), collect=got)
-        for start, end, _restored, feats in got:
-            if "nn_cont_gain" in feats:
-                rows.append(continuation_features(feats["span_given_first_pass"],
-                                                  feats["nn_cont_gain"]))
-                labels.append(int(overlaps((start, end), it.gold_spun)))
+    for feats, label in zip(*collect(config, items), strict=True):
+        if "nn_cont_gain" in feats:
+            rows.append(continuation_features(feats["span_given_first_pass"],
+                                              feats["nn_cont_gain"]))
+            labels.append(label)
     model = fit_logistic(rows, labels, l2=1.0, names=CONTINUATION_FEATURES,
                          provenance=f"{prov}; {len(rows)} decisions ({sum(labels)} positive) "
                                     f"at or above the check's threshold in {len(items)} spun "
