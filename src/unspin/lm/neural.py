@@ -541,11 +541,12 @@ class NeuralLM:
         not tell "period" from "shutdown"; "crossed 10,000" after "instances"
         does). Both readings are scored the same way, from the pass's own
         key/value cache: the context token plus the ``window`` tokens before the
-        span, then the reading and the following words, all of a text's
-        readings in one batched forward pass. So the cost is the readings'
-        own tokens, not their left context. The candidate is inserted as
-        given (the caller matches its case to the spun text). None where the
-        span maps to no token, crosses a chunk, or has nothing before it.
+        span, then the reading and the following words, a text's readings
+        batched together (``CONTINUATION_BATCH_TOKENS`` padded tokens a pass).
+        So the cost is the readings' own tokens, not their left context. The
+        candidate is inserted as given (the caller matches its case to the spun
+        text). None where the span maps to no token, crosses a chunk, or has
+        nothing before it.
         """
         state = evidence.state
         out: list[float | None] = [None] * len(queries)
