@@ -342,15 +342,6 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
     features.update(doc)
     features["spin_rate"] = rate
     score = bundle.calibrations[tier].probability(features)
-    if tier == "neural" and (bundle.continuation is not None or collect is not None):
-        # After the document verdict, which was fitted on the single pass's
-        # probabilities: a second look that reads the words after each
-        # candidate, where its answer can change what is reported (fitting
-        # runs collect every gain, before a continuation model exists).
-        scored = _continuation(text, scored, scored_keys, rescored, neural_lm,
-                               bundle.continuation, score,
-                               None if collect is not None else
-                               config.effective_flag_threshold(bundle.operating_points[tier]))
     signatures = _signature_hits(text)
     verdict: list[Evidence] = []
     if signatures:
@@ -375,6 +366,15 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
         verdict.append(Evidence(
             "verdict", f"P(spun) raised to {score:.3f} by a listed fingerprint", score))
     threshold = config.effective_flag_threshold(bundle.operating_points[tier])
+    if tier == "neural" and (bundle.continuation is not None or collect is not None):
+        # After the document verdict (the document model was fitted on the
+        # single pass's probabilities) and anything that raised it: a second
+        # look that reads the words after each candidate, where its answer can
+        # change what is reported (fitting runs collect every gain, before a
+        # continuation model exists).
+        scored = _continuation(text, scored, scored_keys, rescored, neural_lm,
+                               bundle.continuation, score,
+                               None if collect is not None else threshold)
     spans: list[Span] = []
     # below the threshold only because of the document score (Analysis.suspects)
     near: list[tuple[float, Sequence[Token], Decision, dict[str, float]]] = []
