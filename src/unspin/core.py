@@ -178,60 +178,6 @@ def _span_from(text: str, toks: Sequence[Token], d: Decision, prob: float,
                 listed="fingerprints" in d.chosen.proposal.sources)
 
 
-def _continuation(text: str, scored: list[tuple[float, Sequence[Token], Decision,
-                                                dict[str, float]]],
-                  keys: Sequence[tuple[int, int]], rescored: Any, lm: Any, model: Any,
-                  score: float, threshold: float | None,
-                  ) -> list[tuple[float, Sequence[Token], Decision, dict[str, float]]]:
-    """``scored`` with P(span | spun) revised by the continuation check
-    (decode/rescore.py); the gain and the probability before it join the
-    decision's features.
-
-    A decision is checked when its P(span | spun) reached ``CONTINUATION_MIN``
-    and, given ``threshold``, the check can move it across: ``score`` times
-    the best revised probability reaches the threshold and the worst does not.
-    Each check costs a short forward pass, and in a text that reads as clean
-    none can change the outcome, so clean text pays nothing. Without a
-    threshold (fitting) every decision above the minimum is checked.
-    """
-    from unspin.decode.rescore import (
-        CONTINUATION_CLIP,
-        CONTINUATION_MIN,
-        continuation_check,
-        continuation_features,
-    )
-
-    def undecided(given: float) -> bool:
-        if threshold is None:
-            return True
-        if model is None:
-            return False
-        low, high = sorted(model.probability(continuation_features(given, gain))
-                           for gain in (-CONTINUATION_CLIP, CONTINUATION_CLIP))
-        return bool(score * low < threshold <= score * high)
-
-    todo = [k for k, (given, *_) in enumerate(scored)
-            if given >= CONTINUATION_MIN and undecided(given)]
-    if not todo:
-        return scored
-    items = []
-    for k in todo:
-        _, toks, d, _ = scored[k]
-        assert d.chosen.proposal is not None
-        spun = text[toks[d.i].start : toks[d.j - 1].end]
-        items.append((keys[k], transfer_case(spun, d.chosen.proposal.text), scored[k][0]))
-    out = list(scored)
-    for k, got in zip(todo, continuation_check(rescored, lm, model, items), strict=True):
-        if got is None:
-            continue
-        given, toks, d, feats = scored[k]
-        prob, gain = got
-        feats["nn_cont_gain"] = gain
-        feats["span_given_first_pass"] = given
-        out[k] = (prob, toks, d, feats)
-    return out
-
-
 def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
             ranking: list[RankingRow] | None = None) -> Analysis:
     """Analyse one text. ``collect``, if given, receives every decision's features
@@ -372,9 +318,11 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
         # look that reads the words after each candidate, where its answer can
         # change what is reported (fitting runs collect every gain, before a
         # continuation model exists).
-        scored = _continuation(text, scored, scored_keys, rescored, neural_lm,
-                               bundle.continuation, score,
-                               None if collect is not None else threshold)
+        from unspin.decode.rescore import continuation_check
+
+        scored = continuation_check(text, scored, scored_keys, rescored, neural_lm,
+                                    bundle.continuation, score,
+                                    None if collect is not None else threshold)
     spans: list[Span] = []
     # below the threshold only because of the document score (Analysis.suspects)
     near: list[tuple[float, Sequence[Token], Decision, dict[str, float]]] = []

@@ -34,13 +34,21 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from unspin.candidates.generate import CandidateGenerator
 from unspin.decode.lattice import Alternative, Decision, Edge, softmax
 from unspin.decode.rerank import Ranker, rank_features
 from unspin.decode.spanmodel import clip_logit
+from unspin.text.morph import transfer_case
 from unspin.text.tokenize import Token
+
+if TYPE_CHECKING:
+    from unspin.lm.neural import TextEvidence
+
+#: A decision as the span model scored it: P(span | spun), its sentence's
+#: tokens, the decision, its features.
+Scored = tuple[float, Sequence[Token], Decision, dict[str, float]]
 
 
 @dataclass(frozen=True)
@@ -88,7 +96,7 @@ class Rescored(NamedTuple):
     #: the neural document features
     doc: dict[str, float]
     #: the pass itself, for :func:`continuation_check`
-    evidence: Any
+    evidence: TextEvidence
     #: the pass's span index of each ``(sentence, decision)``
     span_of: dict[tuple[int, int], int]
 
@@ -180,32 +188,58 @@ def rescore(text: str, sentences: Sequence[tuple[Sequence[Token], Sequence[Decis
     return Rescored(out, features, doc, ev, {key: n for n, key in enumerate(keys)})
 
 
-def continuation_check(rescored: Rescored, lm: Any, model: Any,
-                       items: Sequence[tuple[tuple[int, int], str, float]],
-                       ) -> list[tuple[float, float] | None]:
-    """Second look at the decisions that might be reported: P(span | spun) after
-    reading the candidate *and the words after it*, and that continuation gain.
+def continuation_check(text: str, scored: list[Scored], keys: Sequence[tuple[int, int]],
+                       rescored: Rescored, lm: Any, model: Any, score: float,
+                       threshold: float | None) -> list[Scored]:
+    """``scored`` (P(span | spun), sentence tokens, decision, features) with
+    P(span | spun) revised after reading the candidate *and the words after it*;
+    the gain and the probability before it join the decision's features.
 
-    ``items`` are ``((sentence, decision), candidate as it would be written,
-    P(span | spun) from the span model)``; callers pass those at or above
-    ``CONTINUATION_MIN``. The single pass judged each candidate by its first
-    token after the left context; the continuation gain (``NeuralLM.
-    continuation_gains``: candidate plus the next four words, against the spun
-    text plus the same words) says whether what follows agrees. ``model`` (a
-    fitted :class:`~unspin.decode.spanmodel.LogisticModel` over
+    The single pass judged each candidate by its first token after the left
+    context; the continuation gain (``NeuralLM.continuation_gains``: candidate
+    plus the next four words, against the spun text plus the same words) says
+    whether what follows agrees. ``model`` (a fitted
+    :class:`~unspin.decode.spanmodel.LogisticModel` over
     ``CONTINUATION_FEATURES``) turns the two into the new probability; with
     None the probability is left as it was (the fitting script collects the
-    gains that way). None for a decision the pass cannot read.
+    gains that way). ``keys`` are the ``(sentence, decision)`` of each entry.
+
+    A decision is checked when its P(span | spun) reached ``CONTINUATION_MIN``
+    and, given ``threshold``, the check can move it across: ``score`` times the
+    best revised probability reaches the threshold and the worst does not.
+    Each check costs a short forward pass, and in a text that reads as clean
+    none can change the outcome, so clean text pays nothing. Without a
+    threshold (fitting) every decision above the minimum is checked.
     """
-    queries = [(rescored.span_of.get(key, -1), cand) for key, cand, _ in items]
-    gains = lm.continuation_gains(rescored.evidence, queries)
-    out: list[tuple[float, float] | None] = []
-    for (_, _, given), gain in zip(items, gains, strict=True):
+    def undecided(given: float) -> bool:
+        if threshold is None:
+            return True
+        if model is None:
+            return False
+        low, high = sorted(model.probability(continuation_features(given, gain))
+                           for gain in (-CONTINUATION_CLIP, CONTINUATION_CLIP))
+        return bool(score * low < threshold <= score * high)
+
+    todo = [k for k, (given, *_) in enumerate(scored)
+            if given >= CONTINUATION_MIN and undecided(given)]
+    queries = []
+    for k in todo:
+        _, toks, d, _ = scored[k]
+        assert d.chosen.proposal is not None
+        spun = text[toks[d.i].start : toks[d.j - 1].end]
+        queries.append((rescored.span_of.get(keys[k], -1),
+                        transfer_case(spun, d.chosen.proposal.text)))
+    out = list(scored)
+    gains = lm.continuation_gains(rescored.evidence, queries) if queries else []
+    for k, gain in zip(todo, gains, strict=True):
         if gain is None:
-            out.append(None)
             continue
-        feats = continuation_features(given, gain)
-        out.append((model.probability(feats) if model is not None else given, gain))
+        given, toks, d, feats = scored[k]
+        feats["nn_cont_gain"] = gain
+        feats["span_given_first_pass"] = given
+        prob = (model.probability(continuation_features(given, gain)) if model is not None
+                else given)
+        out[k] = (prob, toks, d, feats)
     return out
 
 

@@ -46,7 +46,9 @@ from __future__ import annotations
 import bisect
 import hashlib
 import importlib.util
+import itertools
 import math
+import re
 import shutil
 import tempfile
 import threading
@@ -85,6 +87,8 @@ CONTINUATION_WINDOW = 48
 #: Padded tokens per continuation pass: a spun story has a hundred or more
 #: readings, and the logits are tokens x 49,152 floats.
 CONTINUATION_BATCH_TOKENS = 512
+#: A word, for counting the words after a span: a run of non-space characters.
+_WORD_RE = re.compile(r"\S+")
 #: Padded tokens per forward pass; bounds the logits tensor (tokens x 49,152 floats).
 BATCH_TOKENS = 2048
 #: Tokens per forward pass of :meth:`NeuralLM.evidence`; longer texts are cut
@@ -569,7 +573,7 @@ class NeuralLM:
             prev = k0 - 1 + chunk.shift  # chunk position of the token before the span
             if prev < 0:
                 continue
-            prev_id = (self.context_ids + state.ids[chunk.start : chunk.end])[prev]
+            prev_id = state.ids[k0 - 1] if k0 > chunk.start else self.context_ids[prev]
             follow = self._following(state, k1, chunk.end, words)
             sink = list(range(min(len(self.context_ids), prev)))
             recent = list(range(max(len(self.context_ids), prev - window), prev))
@@ -593,22 +597,12 @@ class NeuralLM:
     @staticmethod
     def _following(state: _PassState, k1: int, end: int, words: int) -> list[int]:
         """The tokens of the next ``words`` words after token ``k1`` (within the chunk)."""
-        text = state.text
-        seen = 0
-        limit = len(text)
-        i = state.offsets[k1 - 1][1] if k1 > 0 else 0
-        while i < len(text) and seen < words:
-            while i < len(text) and text[i].isspace():
-                i += 1
-            if i >= len(text):
-                break
-            while i < len(text) and not text[i].isspace():
-                i += 1
-            seen += 1
-            limit = i
+        after = state.offsets[k1 - 1][1] if k1 > 0 else 0
+        found = list(itertools.islice(_WORD_RE.finditer(state.text, after), words))
         out: list[int] = []
-        if seen == 0:
+        if not found:
             return out
+        limit = found[-1].end()
         for k in range(k1, end):
             if state.offsets[k][0] >= limit:
                 break
@@ -624,6 +618,8 @@ class NeuralLM:
         and its tokens get the positions that follow the slice, so the result
         equals reading the prefix tokens and the reading afresh.
         """
+        from transformers import DynamicCache
+
         torch = self._torch
         scores = [0.0] * len(readings)
         if not readings:
@@ -660,8 +656,6 @@ class NeuralLM:
                     ids[row, : len(tokens)] = torch.tensor(tokens, dtype=torch.long)
                     first = (prefix[-1] + 1) if prefix else 0
                     positions[row] = torch.arange(first, first + width)
-                from transformers import DynamicCache
-
                 layers = []
                 for layer in cache.layers:
                     # (1, heads, P, dim) -> (rows, heads, keep, dim)
