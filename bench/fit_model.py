@@ -40,10 +40,13 @@ expected count of substitutions per 100 words), so a tier's span model is
 written and reloaded before its document features are computed.
 
 ``--continuation`` (accurate tier only) fits the continuation model over the
-shipped span and document models, on further DEV stories neither saw, and
-re-chooses the tier's operating point with it (docs/model.md, "Accurate tier:
-the continuation check"). It reads the span model's probability, so refitting
-the neural span model calls for running it again afterwards.
+shipped span model, on further DEV stories neither the span nor the document
+model saw, and re-chooses the tier's operating point with it (docs/model.md,
+"Accurate tier: the continuation check"). It reads the span model's
+probability, and the tier's document model reads its output
+(``CONT_DOC_FEATURES``, and the revised span probabilities), so the accurate
+tier is fitted in three steps: the span and document models (which drops the
+stale continuation model), ``--continuation``, then ``--doc-only``.
 
 Outputs (small, numbers only; no corpus text): src/unspin/data/span_model.json
 and src/unspin/data/calibration.json, each with this command and the data hash.
@@ -62,6 +65,7 @@ from typing import Any
 import unspin
 from unspin.core import analyze
 from unspin.decode.rescore import (
+    CONT_DOC_FEATURES,
     CONTINUATION_FEATURES,
     NN_DOC_FEATURES,
     NN_FEATURES,
@@ -315,7 +319,8 @@ def main() -> int:
                                mode="full" if neural else tier,
                                scorer="neural" if neural else "ngram")
         span_names = FEATURES + NN_FEATURES if neural else FEATURES
-        doc_names = DOC_FEATURES + SPAN_DOC_FEATURES + (NN_DOC_FEATURES if neural else ())
+        doc_names = DOC_FEATURES + SPAN_DOC_FEATURES + (
+            NN_DOC_FEATURES + CONT_DOC_FEATURES if neural else ())
         if args.points_only and (key not in span_out["models"] or key not in calib_out["models"]):
             raise SystemExit(f"no fitted models for {key}: fit them before their point")
         if args.doc_only and key not in span_out["models"]:
@@ -340,6 +345,12 @@ def main() -> int:
         # model sees decisions both with and without the table.
         bare = config.merged(learned_tables=())
         if not (args.points_only or args.doc_only):
+            if neural and span_out["models"].pop(model_key(kind, "continuation"), None):
+                # fitted over the span model about to be replaced
+                (DATA / "span_model.json").write_text(models_json(span_out))
+                bundle_mod.clear_cache()
+                print(f"{key}: continuation model dropped; run --continuation, then "
+                      "--doc-only, after this fit", flush=True)
             rows, labels = collect(config, items)
             rows_bare, labels_bare = collect(bare, items)
             rows, labels = rows + rows_bare, labels + labels_bare
@@ -369,7 +380,9 @@ def main() -> int:
                                           f"{data_hash}")
             for name in doc_names:
                 print(f"   doc  {name:18s} {doc.weights[name]:+.3f}")
-        point, rate = fit_operating_point(model, doc, clean)
+        cont = span_out["models"].get(model_key(kind, "continuation")) if neural else None
+        point, rate = fit_operating_point(model, doc, clean,
+                                          span_model_from_json(cont) if cont else None)
         words = sum(n for *_, n in clean)
         calib_out["models"][key] = {
             **doc.to_json(), "flag_threshold": point,

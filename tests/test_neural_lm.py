@@ -292,7 +292,7 @@ def test_continuation_check_is_explained_and_replays() -> None:
     probability before the check; the edits still replay to the restored text."""
     from unspin import Config, apply_edits
     from unspin.core import analyze
-    from unspin.decode.rescore import CONTINUATION_MIN
+    from unspin.decode.rescore import CONTINUATION_CLIP, CONTINUATION_MIN
 
     text = ("The assortment of Covid-19 cases climbed to 2,902 on Saturday while the "
             "dying toll rose to 68, the ministry stated.")
@@ -308,3 +308,26 @@ def test_continuation_check_is_explained_and_replays() -> None:
     assert note.value == pytest.approx(dying["nn_cont_gain"])
     assert f"{dying['span_given_first_pass']:.3f} before this check" in note.detail
     assert apply_edits(text, a.edits) == a.restored_text
+    # the document verdict reads the check: its strongest gain is a document feature
+    assert a.features["cont_max_gain"] == pytest.approx(
+        max(min(CONTINUATION_CLIP, f["nn_cont_gain"]) for f in checked))
+
+
+def test_continuation_check_runs_before_the_document_verdict_on_clean_text() -> None:
+    """Clean text gets the check too: the document model reads its answers, so
+    a text that reads as clean is not exempt from it."""
+    from unspin import Config
+    from unspin.core import analyze
+    from unspin.decode.rescore import CONTINUATION_CLIP
+
+    text = ("The central bank raised its main interest rate by a quarter of a point on "
+            "Thursday, citing stubborn inflation in services and a tight labour market.")
+    got: list[tuple[int, int, str, dict[str, float]]] = []
+    a = analyze(text, Config(scorer="neural"), collect=got)
+    checked = [f["nn_cont_gain"] for *_, f in got if "nn_cont_gain" in f]
+    assert "cont_max_gain" in a.features
+    assert a.features["cont_max_gain"] == pytest.approx(
+        max((min(CONTINUATION_CLIP, g) for g in checked), default=-CONTINUATION_CLIP))
+    plain = analyze(text, Config(scorer="neural"))
+    assert plain.features["cont_max_gain"] == a.features["cont_max_gain"]
+    assert plain.score == pytest.approx(a.score)

@@ -283,8 +283,19 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
                 assert d.chosen.proposal is not None
                 collect.append((toks[d.i].start, toks[d.j - 1].end, d.chosen.proposal.text,
                                 feats))
+    features_cont: dict[str, float] = {}
+    if tier == "neural" and (bundle.continuation is not None or collect is not None):
+        # A second look that reads the words after each candidate, before the
+        # document verdict, which reads its answers (fitting runs collect every
+        # gain, before a continuation model exists).
+        from unspin.decode.rescore import continuation_check, continuation_doc_features
+
+        scored = continuation_check(text, scored, scored_keys, rescored, neural_lm,
+                                    bundle.continuation)
+        features_cont = continuation_doc_features(scored)
     features = document_features(n_words, [d.p_changed for ds in decisions for d in ds])
     features.update(span_model_features(n_words, [given for given, *_ in scored]))
+    features.update(features_cont)
     features.update(doc)
     features["spin_rate"] = rate
     score = bundle.calibrations[tier].probability(features)
@@ -312,17 +323,6 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
         verdict.append(Evidence(
             "verdict", f"P(spun) raised to {score:.3f} by a listed fingerprint", score))
     threshold = config.effective_flag_threshold(bundle.operating_points[tier])
-    if tier == "neural" and (bundle.continuation is not None or collect is not None):
-        # After the document verdict (the document model was fitted on the
-        # single pass's probabilities) and anything that raised it: a second
-        # look that reads the words after each candidate, where its answer can
-        # change what is reported (fitting runs collect every gain, before a
-        # continuation model exists).
-        from unspin.decode.rescore import continuation_check
-
-        scored = continuation_check(text, scored, scored_keys, rescored, neural_lm,
-                                    bundle.continuation, score,
-                                    None if collect is not None else threshold)
     spans: list[Span] = []
     # below the threshold only because of the document score (Analysis.suspects)
     near: list[tuple[float, Sequence[Token], Decision, dict[str, float]]] = []

@@ -80,13 +80,15 @@ NN_FEATURES = (
 )
 #: Document features the accurate tier adds (see ``decode/score.py``).
 NN_DOC_FEATURES = ("nn_mean_lp", "nn_low_share")
-#: Decisions whose P(span | spun) from the single pass reaches this may get the
+#: Decisions whose P(span | spun) from the single pass reaches this get the
 #: continuation check (``continuation_check``); the continuation model is
 #: fitted on such decisions only, and the ones below keep their probability.
 CONTINUATION_MIN = 0.2
 #: Features of the continuation model, and the clip on the gain (nats).
 CONTINUATION_FEATURES = ("given_logit", "nn_cont_gain")
 CONTINUATION_CLIP = 15.0
+#: Document features the continuation check adds (:func:`continuation_doc_features`).
+CONT_DOC_FEATURES = ("cont_max_gain",)
 
 
 class Rescored(NamedTuple):
@@ -189,8 +191,7 @@ def rescore(text: str, sentences: Sequence[tuple[Sequence[Token], Sequence[Decis
 
 
 def continuation_check(text: str, scored: list[Scored], keys: Sequence[tuple[int, int]],
-                       rescored: Rescored, lm: Any, model: Any, score: float,
-                       threshold: float | None) -> list[Scored]:
+                       rescored: Rescored, lm: Any, model: Any) -> list[Scored]:
     """``scored`` (P(span | spun), sentence tokens, decision, features) with
     P(span | spun) revised after reading the candidate *and the words after it*;
     the gain and the probability before it join the decision's features.
@@ -204,24 +205,14 @@ def continuation_check(text: str, scored: list[Scored], keys: Sequence[tuple[int
     None the probability is left as it was (the fitting script collects the
     gains that way). ``keys`` are the ``(sentence, decision)`` of each entry.
 
-    A decision is checked when its P(span | spun) reached ``CONTINUATION_MIN``
-    and, given ``threshold``, the check can move it across: ``score`` times the
-    best revised probability reaches the threshold and the worst does not.
-    Each check costs a short forward pass, and in a text that reads as clean
-    none can change the outcome, so clean text pays nothing. Without a
-    threshold (fitting) every decision above the minimum is checked.
+    Every decision whose P(span | spun) reached ``CONTINUATION_MIN`` is
+    checked, before the document verdict: the document model reads the
+    revised probabilities and the strongest gain
+    (:func:`continuation_doc_features`), which separate spun from clean text
+    better than the single pass's (docs/model.md, "Document model: the
+    continuation check"). Each check costs a short forward pass.
     """
-    def undecided(given: float) -> bool:
-        if threshold is None:
-            return True
-        if model is None:
-            return False
-        low, high = sorted(model.probability(continuation_features(given, gain))
-                           for gain in (-CONTINUATION_CLIP, CONTINUATION_CLIP))
-        return bool(score * low < threshold <= score * high)
-
-    todo = [k for k, (given, *_) in enumerate(scored)
-            if given >= CONTINUATION_MIN and undecided(given)]
+    todo = [k for k, (given, *_) in enumerate(scored) if given >= CONTINUATION_MIN]
     queries = []
     for k in todo:
         _, toks, d, _ = scored[k]
@@ -241,6 +232,19 @@ def continuation_check(text: str, scored: list[Scored], keys: Sequence[tuple[int
                 else given)
         out[k] = (prob, toks, d, feats)
     return out
+
+
+def continuation_doc_features(scored: Sequence[Scored]) -> dict[str, float]:
+    """The strongest continuation gain in the text (``CONT_DOC_FEATURES``).
+
+    One candidate that reads much better than the spun words *together with
+    what follows them* is strong evidence of a substitution even where the
+    revised span probabilities stay moderate; on clean text the spun words
+    themselves fit what follows. With nothing checked it is the clip's floor.
+    """
+    gains = [feats["nn_cont_gain"] for *_, feats in scored if "nn_cont_gain" in feats]
+    return {"cont_max_gain": max((min(CONTINUATION_CLIP, g) for g in gains),
+                                 default=-CONTINUATION_CLIP)}
 
 
 def continuation_features(given: float, gain: float) -> dict[str, float]:
