@@ -311,6 +311,9 @@ def test_continuation_check_is_explained_and_replays() -> None:
     # the document verdict reads the check: its strongest gain is a document feature
     assert a.features["cont_max_gain"] == pytest.approx(
         max(min(CONTINUATION_CLIP, f["nn_cont_gain"]) for f in checked))
+    (why,) = [e for e in a.evidence if "continuation gain" in e.detail]
+    assert why.kind == "verdict"
+    assert min(CONTINUATION_CLIP, why.value) == pytest.approx(a.features["cont_max_gain"])
 
 
 def test_continuation_check_runs_before_the_document_verdict_on_clean_text() -> None:

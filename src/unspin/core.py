@@ -300,7 +300,7 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
     features["spin_rate"] = rate
     score = bundle.calibrations[tier].probability(features)
     signatures = _signature_hits(text)
-    verdict: list[Evidence] = []
+    verdict: list[Evidence] = _continuation_verdict(text, scored) if features_cont else []
     if signatures:
         # Spun boilerplate ("Supply hyperlink") is evidence the document model
         # never saw: combined with it as an independent cue (noisy-or), before
@@ -360,6 +360,23 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
         timings={"load_s": t1 - t0, "decode_s": t2 - t1},
         suspects=suspects,
     )
+
+
+def _continuation_verdict(text: str, scored: Sequence[tuple[float, Sequence[Token], Decision,
+                                                            dict[str, float]]]
+                          ) -> list[Evidence]:
+    """Where the document model's strongest continuation gain (``cont_max_gain``)
+    came from, so the verdict names the words that moved it."""
+    checked = [(f["nn_cont_gain"], toks, d) for _, toks, d, f in scored if "nn_cont_gain" in f]
+    if not checked:
+        return []
+    gain, toks, d = max(checked, key=lambda c: c[0])
+    assert d.chosen.proposal is not None
+    spun = text[toks[d.i].start : toks[d.j - 1].end]
+    candidate = transfer_case(spun, d.chosen.proposal.text)
+    return [Evidence("verdict", f"strongest continuation gain {gain:+.1f} nats: "
+                                f"'{candidate}' for '{spun}' with the next words "
+                                "(read by the document model)", gain)]
 
 
 def _overlaps_any(start: int, end: int, spans: Sequence[Span]) -> bool:
