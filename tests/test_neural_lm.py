@@ -328,6 +328,7 @@ def test_continuation_check_runs_before_the_document_verdict_on_clean_text() -> 
     got: list[tuple[int, int, str, dict[str, float]]] = []
     a = analyze(text, Config(scorer="neural"), collect=got)
     checked = [f["nn_cont_gain"] for *_, f in got if "nn_cont_gain" in f]
+    assert checked, "no decision in the clean text reached the check"
     assert "cont_max_gain" in a.features
     assert a.features["cont_max_gain"] == pytest.approx(
         max((min(CONTINUATION_CLIP, g) for g in checked), default=-CONTINUATION_CLIP))

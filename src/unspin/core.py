@@ -29,7 +29,7 @@ from unspin.text.tokenize import Token, tokenize
 from unspin.types import Analysis, Candidate, Edit, Evidence, Span
 
 if TYPE_CHECKING:
-    from unspin.decode.rescore import RankingRow
+    from unspin.decode.rescore import RankingRow, Scored
     from unspin.fingerprints.signatures import SignatureHit
 
 #: Screen mode asks for this much more surprise (natural log) than full mode
@@ -137,7 +137,7 @@ def _decision_features(d: Decision, toks: Sequence[Token], lps: Sequence[float],
 def _span_from(text: str, toks: Sequence[Token], d: Decision, prob: float,
                feats: dict[str, float], lm_name: str) -> Span:
     start, end = toks[d.i].start, toks[d.j - 1].end
-    spun = text[start:end]
+    spun, chosen = d.surface(text, toks)
     assert d.chosen.proposal is not None
     candidates = []
     for alt in d.alternatives[:6]:
@@ -149,7 +149,6 @@ def _span_from(text: str, toks: Sequence[Token], d: Decision, prob: float,
             sources = alt.edge.proposal.sources
         candidates.append(Candidate(cand_text, alt.score, alt.posterior, tuple(sources),
                                     alt.lm, alt.edge.channel))
-    chosen = transfer_case(spun, d.chosen.proposal.text)
     evidence: tuple[Evidence, ...] = (
         Evidence("channel", d.chosen.proposal.detail, d.chosen.proposal.channel),
         Evidence("lm", f"{lm_name}: '{chosen}' scores {feats['lm_gain']:+.2f} nats over "
@@ -269,7 +268,7 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
     # also reads how many of them the span model believes, then each span's
     # confidence: their product.
     span_model = bundle.span_models[tier]
-    scored: list[tuple[float, Sequence[Token], Decision, dict[str, float]]] = []
+    scored: list[Scored] = []
     scored_keys: list[tuple[int, int]] = []
     for si, ((toks, _, lps, _), ds) in enumerate(zip(work, decisions, strict=True)):
         for di, d in enumerate(ds):
@@ -284,15 +283,21 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
                 collect.append((toks[d.i].start, toks[d.j - 1].end, d.chosen.proposal.text,
                                 feats))
     features_cont: dict[str, float] = {}
+    verdict: list[Evidence] = []
     if tier == "neural" and (bundle.continuation is not None or collect is not None):
         # A second look that reads the words after each candidate, before the
         # document verdict, which reads its answers (fitting runs collect every
         # gain, before a continuation model exists).
-        from unspin.decode.rescore import continuation_check, continuation_doc_features
+        from unspin.decode.rescore import (
+            continuation_check,
+            continuation_doc_features,
+            strongest_continuation,
+        )
 
         scored = continuation_check(text, scored, scored_keys, rescored, neural_lm,
                                     bundle.continuation)
         features_cont = continuation_doc_features(scored)
+        verdict += _continuation_verdict(text, strongest_continuation(scored))
     features = document_features(n_words, [d.p_changed for ds in decisions for d in ds])
     features.update(span_model_features(n_words, [given for given, *_ in scored]))
     features.update(features_cont)
@@ -300,7 +305,6 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
     features["spin_rate"] = rate
     score = bundle.calibrations[tier].probability(features)
     signatures = _signature_hits(text)
-    verdict: list[Evidence] = _continuation_verdict(text, scored) if features_cont else []
     if signatures:
         # Spun boilerplate ("Supply hyperlink") is evidence the document model
         # never saw: combined with it as an independent cue (noisy-or), before
@@ -325,7 +329,7 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
     threshold = config.effective_flag_threshold(bundle.operating_points[tier])
     spans: list[Span] = []
     # below the threshold only because of the document score (Analysis.suspects)
-    near: list[tuple[float, Sequence[Token], Decision, dict[str, float]]] = []
+    near: list[Scored] = []
     for given, sentence_toks, d, feats in scored:
         prob = score * given
         if prob >= threshold:
@@ -362,18 +366,14 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
     )
 
 
-def _continuation_verdict(text: str, scored: Sequence[tuple[float, Sequence[Token], Decision,
-                                                            dict[str, float]]]
-                          ) -> list[Evidence]:
+def _continuation_verdict(text: str, best: Scored | None) -> list[Evidence]:
     """Where the document model's strongest continuation gain (``cont_max_gain``)
     came from, so the verdict names the words that moved it."""
-    checked = [(f["nn_cont_gain"], toks, d) for _, toks, d, f in scored if "nn_cont_gain" in f]
-    if not checked:
+    if best is None:
         return []
-    gain, toks, d = max(checked, key=lambda c: c[0])
-    assert d.chosen.proposal is not None
-    spun = text[toks[d.i].start : toks[d.j - 1].end]
-    candidate = transfer_case(spun, d.chosen.proposal.text)
+    _, toks, d, feats = best
+    spun, candidate = d.surface(text, toks)
+    gain = feats["nn_cont_gain"]
     return [Evidence("verdict", f"strongest continuation gain {gain:+.1f} nats: "
                                 f"'{candidate}' for '{spun}' with the next words "
                                 "(read by the document model)", gain)]
@@ -452,10 +452,8 @@ def _merge_listed(spans: Sequence[Span], listed: Sequence[Span]) -> list[Span]:
     return sorted([*out, *known], key=lambda s: s.start)
 
 
-def _suspects(text: str, near: Sequence[tuple[float, Sequence[Token], Decision,
-                                                 dict[str, float]]],
-              spans: Sequence[Span], score: float, threshold: float, lm_name: str
-              ) -> tuple[Span, ...]:
+def _suspects(text: str, near: Sequence[Scored], spans: Sequence[Span], score: float,
+              threshold: float, lm_name: str) -> tuple[Span, ...]:
     """The ``MAX_SUSPECTS`` likeliest decisions that would be flagged in a text known to
     be spun, outside the flagged spans, each saying why it was not flagged. ``score`` is
     the document model's, before a listed fingerprint raises ``Analysis.score``."""

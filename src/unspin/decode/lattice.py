@@ -107,6 +107,14 @@ class Decision:
     alternatives: tuple[Alternative, ...]  # sorted by posterior, best first
     p_changed: float
 
+    def surface(self, text: str, toks: Sequence[Token]) -> tuple[str, str]:
+        """The spun words this decision covers in ``text`` (``toks`` are its
+        sentence's tokens), and its chosen original in their case: what a span
+        reports and what the continuation check reads."""
+        assert self.chosen.proposal is not None
+        spun = text[toks[self.i].start : toks[self.j - 1].end]
+        return spun, morph.transfer_case(spun, self.chosen.proposal.text)
+
 
 #: A substitution before pruning: (end, original words, channel cost, proposal).
 _Sub = tuple[int, tuple[str, ...], float, Proposal]

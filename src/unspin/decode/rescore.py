@@ -40,7 +40,6 @@ from unspin.candidates.generate import CandidateGenerator
 from unspin.decode.lattice import Alternative, Decision, Edge, softmax
 from unspin.decode.rerank import Ranker, rank_features
 from unspin.decode.spanmodel import clip_logit
-from unspin.text.morph import transfer_case
 from unspin.text.tokenize import Token
 
 if TYPE_CHECKING:
@@ -216,10 +215,7 @@ def continuation_check(text: str, scored: list[Scored], keys: Sequence[tuple[int
     queries = []
     for k in todo:
         _, toks, d, _ = scored[k]
-        assert d.chosen.proposal is not None
-        spun = text[toks[d.i].start : toks[d.j - 1].end]
-        queries.append((rescored.span_of.get(keys[k], -1),
-                        transfer_case(spun, d.chosen.proposal.text)))
+        queries.append((rescored.span_of.get(keys[k], -1), d.surface(text, toks)[1]))
     out = list(scored)
     gains = lm.continuation_gains(rescored.evidence, queries) if queries else []
     for k, gain in zip(todo, gains, strict=True):
@@ -234,6 +230,12 @@ def continuation_check(text: str, scored: list[Scored], keys: Sequence[tuple[int
     return out
 
 
+def strongest_continuation(scored: Sequence[Scored]) -> Scored | None:
+    """The checked decision whose continuation gain is largest, if any was checked."""
+    checked = [entry for entry in scored if "nn_cont_gain" in entry[3]]
+    return max(checked, key=lambda entry: entry[3]["nn_cont_gain"], default=None)
+
+
 def continuation_doc_features(scored: Sequence[Scored]) -> dict[str, float]:
     """The strongest continuation gain in the text (``CONT_DOC_FEATURES``).
 
@@ -242,9 +244,9 @@ def continuation_doc_features(scored: Sequence[Scored]) -> dict[str, float]:
     revised span probabilities stay moderate; on clean text the spun words
     themselves fit what follows. With nothing checked it is the clip's floor.
     """
-    gains = [feats["nn_cont_gain"] for *_, feats in scored if "nn_cont_gain" in feats]
-    return {"cont_max_gain": max((min(CONTINUATION_CLIP, g) for g in gains),
-                                 default=-CONTINUATION_CLIP)}
+    best = strongest_continuation(scored)
+    return {"cont_max_gain": (min(CONTINUATION_CLIP, best[3]["nn_cont_gain"])
+                              if best is not None else -CONTINUATION_CLIP)}
 
 
 def continuation_features(given: float, gain: float) -> dict[str, float]:
