@@ -87,8 +87,27 @@ def test_empty_text_scores_zero_and_bytes_are_refused(lm: NeuralLM) -> None:
 
 def test_loaded_once_per_process(lm: NeuralLM) -> None:
     assert get_neural_lm(precision="float32") is lm
-    # the other precision wraps the same weights, not a second copy
-    assert get_neural_lm(precision="bfloat16").model is lm.model
+    assert get_neural_lm(precision="bfloat16") is get_neural_lm(precision="bfloat16")
+
+
+def test_bfloat16_copy_computes_exactly_what_autocast_computes(lm: NeuralLM) -> None:
+    """The bfloat16 model holds its linear weights cast once; every other tensor is
+    the float32 model's own, and the logits are bit-identical to running the
+    float32 model under autocast (which casts the weights on every pass)."""
+    import torch
+
+    half = NeuralLM(lm.model, lm.tokenizer, precision="bfloat16")
+    assert half.model is not lm.model
+    assert {p.dtype for p in lm.model.parameters()} == {torch.float32}  # left as it was
+    linears = [m for m in half.model.modules() if isinstance(m, torch.nn.Linear)]
+    assert linears and all(m.weight.dtype == torch.bfloat16 for m in linears)
+    assert half.model.get_input_embeddings().weight is lm.model.get_input_embeddings().weight
+    ids = torch.tensor([lm.context_ids + lm._encode(" ".join(spun for _, spun in PAIRS))])
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
+        expected = lm.model(input_ids=ids).logits.float()
+    assert torch.equal(half._logits(input_ids=ids), expected)
+    with pytest.raises(ValueError, match="float32"):
+        NeuralLM(half.model, lm.tokenizer, precision="float32")
 
 
 def test_bfloat16_scores_stay_close_to_float32(lm: NeuralLM) -> None:

