@@ -4,7 +4,8 @@ The slice (``harness.gate_slice``): 40 short test-split documents per spinner
 profile a-d (fixed seeds), the 3 real pairs, and the first 150 plain rows of
 the PPS dev CSV. Its hash is pinned in ``gate_floors.json`` so the floors
 always refer to the same data. Lowering a floor is a deliberate, visible
-commit (``unspin bench gate --pin`` rewrites the file from a real run).
+commit (``unspin bench gate --pin`` rewrites the file from a real run, and
+loosens no bound without ``--loosen``).
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from unspin.cli.bench import _pin
 from unspin.evaluation import harness
 from unspin.text.tokenize import tokenize
 from unspin.types import Analysis, Candidate, Edit, Span
@@ -92,3 +95,47 @@ def test_gate_fails_for_broken_restorer(gate_slice: harness.GateSlice, broken: h
     failures = harness.check_floors(harness.run_gate(broken, gate_slice), FLOORS)
     assert failures, "the gate passed a deliberately broken restorer"
     assert not any("not pinned" in f for f in failures)
+
+
+def _measured(span: float, exact: float, fp: float, fcr: float) -> dict[str, float]:
+    return {"span_f1": span, "restoration_exact": exact, "fingerprint_top1": fp,
+            "false_change_rate": fcr}
+
+
+def _block() -> dict[str, Any]:
+    return {"floors": {"span_f1": 0.70, "restoration_exact": 0.40, "fingerprint_top1": 0.05},
+            "ceilings": {"false_change_rate": 0.02}}
+
+
+def test_pin_tightens_bounds_when_the_measurement_improves() -> None:
+    block = _block()
+    notes = _pin(block, _measured(0.80, 0.50, 0.10, 0.005))
+    assert notes == []
+    assert block["floors"] == {"span_f1": 0.77, "restoration_exact": 0.47,
+                               "fingerprint_top1": 0.07}
+    assert block["ceilings"] == {"false_change_rate": 0.015}
+
+
+def test_pin_never_loosens_a_bound_unless_told_to() -> None:
+    """A ratchet: a worse measurement that still clears the old bounds keeps them;
+    one that misses a bound is reported as failing (the CLI then writes nothing)."""
+    block = _block()
+    notes = _pin(block, _measured(0.72, 0.39, 0.06, 0.015))
+    assert block["floors"] == _block()["floors"]  # 0.69, 0.36, 0.03 would be looser
+    assert block["ceilings"] == _block()["ceilings"]  # 0.025 would be looser
+    assert len(notes) == 4
+    assert [n for n in notes if n.startswith("FAILS")] == [
+        n for n in notes if "restoration_exact" in n]  # 0.39 < its floor 0.40
+    loosened = _block()
+    assert _pin(loosened, _measured(0.72, 0.39, 0.06, 0.015), loosen=True) == []
+    assert loosened["floors"] == {"span_f1": 0.69, "restoration_exact": 0.36,
+                                  "fingerprint_top1": 0.03}
+    assert loosened["ceilings"] == {"false_change_rate": 0.025}
+
+
+def test_pin_of_a_new_block_leaves_floors_that_could_not_fail_unpinned() -> None:
+    block: dict[str, Any] = {"ceilings": {"false_change_rate": None}}
+    assert _pin(block, _measured(0.50, 0.20, 0.02, 0.004)) == []
+    assert block["floors"] == {"span_f1": 0.47, "restoration_exact": 0.17}
+    assert "fingerprint_top1" in block["unpinned"]
+    assert block["ceilings"] == {"false_change_rate": 0.014}

@@ -111,20 +111,52 @@ def bench_run(
     raise typer.Exit(runner.main(argv))
 
 
-def _pin(block: dict[str, Any], measured: dict[str, float]) -> None:
-    """Floors = measured - margin, ceilings = measured + margin, into ``block``."""
+def _pin(block: dict[str, Any], measured: dict[str, float], loosen: bool = False) -> list[str]:
+    """Floors = measured - margin, ceilings = measured + margin, into ``block``.
+
+    A ratchet: a bound already pinned is never made looser (a floor lowered, a
+    ceiling raised, a floor unpinned) unless ``loosen`` says the trade-off is
+    deliberate. Returns one line per bound kept where the measurement would
+    have loosened it; a measurement that misses a kept bound is among them,
+    marked "FAILS", since the gate would then fail.
+    """
+    old_floors: dict[str, float | None] = dict(block.get("floors", {}))
+    old_ceilings: dict[str, float | None] = dict(block.get("ceilings", {}))
+    notes: list[str] = []
+
+    def kept(name: str, kind: str, old: float, new: float, fails: bool) -> float:
+        notes.append(f"{'FAILS ' if fails else ''}kept the {kind} of {name} at {old:.4f} "
+                     f"(measured {measured[name]:.4f} would set {new:.4f}); --loosen "
+                     "accepts a deliberate trade-off")
+        return old
+
     # A floor at or below zero could never fail: such metrics are listed
     # as unpinned, with the measurement, until they clear their margin.
-    candidates = {k: round(measured[k] - PIN_MARGINS[k], 4)
-                  for k in ("span_f1", "restoration_exact", "fingerprint_top1")}
-    block["floors"] = {k: v for k, v in candidates.items() if v > 0}
-    block["unpinned"] = {k: f"measured {measured[k]:.4f}: a floor at or below zero could "
-                            "not fail" for k, v in candidates.items() if v <= 0}
-    block["margins"] = {k: PIN_MARGINS[k] for k in (*block["floors"], "false_change_rate")}
-    block["ceilings"] = {k: round(measured[k] + PIN_MARGINS[k], 4)
-                         for k in block.get("ceilings", {})}
+    floors: dict[str, float] = {}
+    unpinned: dict[str, str] = {}
+    for k in ("span_f1", "restoration_exact", "fingerprint_top1"):
+        new = round(measured[k] - PIN_MARGINS[k], 4)
+        old = old_floors.get(k)
+        if old is not None and new < old and not loosen:
+            floors[k] = kept(k, "floor", old, new, measured[k] < old)
+        elif new > 0:
+            floors[k] = new
+        else:
+            unpinned[k] = f"measured {measured[k]:.4f}: a floor at or below zero could not fail"
+    ceilings: dict[str, float] = {}
+    for k, old in old_ceilings.items():
+        new = round(measured[k] + PIN_MARGINS[k], 4)
+        if old is not None and new > old and not loosen:
+            ceilings[k] = kept(k, "ceiling", old, new, measured[k] > old)
+        else:
+            ceilings[k] = new
+    block["floors"] = floors
+    block["unpinned"] = unpinned
+    block["margins"] = {k: PIN_MARGINS[k] for k in (*floors, "false_change_rate")}
+    block["ceilings"] = ceilings
     block["measured"] = {k: round(v, 4) for k, v in measured.items()}
     block.pop("TODO", None)
+    return notes
 
 
 @bench_app.command("gate")
@@ -132,6 +164,10 @@ def bench_gate(
     floors: Annotated[Path, typer.Option(help="floors file")] = DEFAULT_FLOORS,
     pin: Annotated[
         bool, typer.Option("--pin", help="write measured values minus the stated margins")
+    ] = False,
+    loosen: Annotated[
+        bool, typer.Option("--loosen", help="with --pin, let a floor fall or a ceiling rise "
+                                            "(a deliberate trade-off, or a new slice)")
     ] = False,
     tier: Annotated[str, typer.Option(
         help="ngram (newsroom n-gram, full mode), neural (the same + neural LM) or shipped "
@@ -147,9 +183,9 @@ def bench_gate(
         _fail(f"{floors} not found; pass --floors PATH")
     spec = json.loads(floors.read_text(encoding="utf-8"))
     sl = harness.gate_slice()
-    if spec.get("slice_hash") not in (None, sl.hash) and not pin:
+    if spec.get("slice_hash") not in (None, sl.hash) and not (pin and loosen):
         _fail(f"gate slice hash {sl.hash} != pinned {spec.get('slice_hash')}: the slice "
-              "changed; re-pin the floors deliberately with --pin")
+              "changed; re-pin the floors deliberately with --pin --loosen")
     # the n-gram tier's floors sit at the top of the file, the others' under their name
     block = spec if tier == "ngram" else spec.setdefault(
         tier, {"ceilings": {"false_change_rate": None},
@@ -159,7 +195,12 @@ def bench_gate(
         typer.echo(f"{name:20s} {value:.4f}")
     if pin:
         spec["slice_hash"] = sl.hash
-        _pin(block, measured)
+        notes = _pin(block, measured, loosen)
+        for note in notes:
+            typer.echo(note, err=True)
+        if any(note.startswith("FAILS") for note in notes):
+            _fail(f"{tier}: a measurement misses a pinned bound; nothing written (fix the "
+                  "regression, or pass --loosen if the trade-off is deliberate)")
         floors.write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")
         typer.echo(f"pinned {tier} floors in {floors}")
         return
