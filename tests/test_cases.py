@@ -80,6 +80,10 @@ def test_case(kind: str, case: dict[str, Any], shared_data: Path,
         assert phrase.lower() in flagged, flagged
     for spun, original in expect.get("restore", []):
         assert flagged.get(spun.lower()) == original.lower(), flagged
+    for word in expect.get("keep", []):
+        start = text.index(word)
+        hits = [s for s in a.spans if s.start < start + len(word) and s.end > start]
+        assert not hits, [(s.text, s.restored, round(s.confidence, 3)) for s in hits]
 
 
 def test_case_ids_are_unique() -> None:
