@@ -354,3 +354,14 @@ def test_continuation_check_runs_before_the_document_verdict_on_clean_text() -> 
     plain = analyze(text, Config(scorer="neural"))
     assert plain.features["cont_max_gain"] == a.features["cont_max_gain"]
     assert plain.score == pytest.approx(a.score)
+
+
+def test_word_vocabulary_is_what_decoding_each_token_gives(lm: NeuralLM) -> None:
+    """The words the tier proposes from come from one batched decode; it must list
+    exactly the tokens that decode, one by one, to a space and a lower-case word."""
+    ids, words = lm._word_vocab()
+    expected = [(tok_id, piece[1:]) for tok_id in range(len(lm.tokenizer))
+                if len(piece := lm.tokenizer.decode([tok_id])) >= 4 and piece[0] == " "
+                and piece[1:].isalpha() and piece[1:].islower()]
+    assert list(zip(ids.tolist(), words, strict=True)) == expected
+    assert "number" in words
