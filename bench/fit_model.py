@@ -92,6 +92,7 @@ from unspin.evaluation.harness import (
     spin_docs,
 )
 from unspin.evaluation.metrics import count_words
+from unspin.resources import bundle as bundle_mod
 from unspin.simulate import spin
 
 #: Word-swap rate range of the lightly spun half of the document model's spun
@@ -181,13 +182,10 @@ def fit_continuation(kind: str, config: unspin.Config, items: list[Labelled],
     makes the tier compute them anyway), on decisions at or above
     ``CONTINUATION_MIN``; positives overlap a gold substitution.
     """
-    from unspin.resources import bundle as bundle_mod
-
     key = model_key(kind, "neural")
     cont_key = model_key(kind, "continuation")
     span_out["models"].pop(cont_key, None)
-    (DATA / "span_model.json").write_text(models_json(span_out))
-    bundle_mod.clear_cache()
+    save_span_models(span_out)
     rows: list[dict[str, float]] = []
     labels: list[int] = []
     for feats, label in zip(*collect(config, items), strict=True):
@@ -206,8 +204,7 @@ def fit_continuation(kind: str, config: unspin.Config, items: list[Labelled],
     for name in CONTINUATION_FEATURES:
         print(f"   cont {name:18s} {model.weights[name]:+.3f}")
     span_out["models"][cont_key] = model.to_json()
-    (DATA / "span_model.json").write_text(models_json(span_out))
-    bundle_mod.clear_cache()
+    save_span_models(span_out)
     texts = [d.text for d in clean]
     texts += [excerpt(t, n) for n, t in enumerate(texts)]
     rows_clean = clean_rows(config, texts)
@@ -220,7 +217,7 @@ def fit_continuation(kind: str, config: unspin.Config, items: list[Labelled],
         f"{prov}; lowest threshold >= 0.5 with <= {FALSE_EDIT_TARGET} false edits per "
         f"1,000 words on {len(rows_clean)} clean dev texts ({words} words), with the "
         f"continuation check: {rate:.2f}")
-    (DATA / "calibration.json").write_text(json.dumps(calib_out, indent=1, sort_keys=True))
+    save_calibration(calib_out)
     print(f"{key}: operating point with the continuation check {point:.2f} ({rate:.2f} "
           f"false edits per 1k clean words); {time.time() - t0:.0f}s", flush=True)
 
@@ -234,6 +231,16 @@ def models_json(out: dict[str, Any]) -> str:
              for k in sorted(models)]
     return (json.dumps(head, indent=1, sort_keys=True)[:-2] + ',\n "models": {\n'
             + ",\n".join(lines) + "\n }\n}\n")
+
+
+def save_span_models(span_out: dict[str, Any]) -> None:
+    """Write the span models, and drop the cached bundles, which read them on load."""
+    (DATA / "span_model.json").write_text(models_json(span_out))
+    bundle_mod.clear_cache()
+
+
+def save_calibration(calib_out: dict[str, Any]) -> None:
+    (DATA / "calibration.json").write_text(json.dumps(calib_out, indent=1, sort_keys=True))
 
 
 def excerpt(text: str, seed: int) -> str:
@@ -308,8 +315,6 @@ def main() -> int:
     old_cal = DATA / "calibration.json"
     if old_cal.is_file():
         calib_out["models"].update(json.loads(old_cal.read_text()).get("models", {}))
-    from unspin.resources import bundle as bundle_mod
-
     jobs = [(k, t) for k in args.kinds.split(",") for t in args.tiers.split(",")]
     for kind, tier in jobs:
         key = model_key(kind, tier)
@@ -347,8 +352,7 @@ def main() -> int:
         if not (args.points_only or args.doc_only):
             if neural and span_out["models"].pop(model_key(kind, "continuation"), None):
                 # fitted over the span model about to be replaced
-                (DATA / "span_model.json").write_text(models_json(span_out))
-                bundle_mod.clear_cache()
+                save_span_models(span_out)
                 print(f"{key}: continuation model dropped; run --continuation, then "
                       "--doc-only, after this fit", flush=True)
             rows, labels = collect(config, items)
@@ -359,8 +363,7 @@ def main() -> int:
                     f"with and without a learned table; data {data_hash}")
             fitted = fit_trees(rows, labels, names=span_names, provenance=prov)
             span_out["models"][key] = fitted.to_json()
-            (DATA / "span_model.json").write_text(models_json(span_out))
-            bundle_mod.clear_cache()  # the document features read the new span model
+            save_span_models(span_out)  # the document features read the new span model
             print(f"{key}: {len(rows)} decisions, {sum(labels)} positive; "
                   f"{time.time() - t0:.0f}s", flush=True)
             for name in span_names:
@@ -390,8 +393,8 @@ def main() -> int:
                 f"{cmd}; lowest threshold >= 0.5 with <= {FALSE_EDIT_TARGET} false edits per "
                 f"1,000 words on {len(clean)} clean dev texts ({words} words): {rate:.2f}; "
                 f"data {data_hash}")}
-        (DATA / "span_model.json").write_text(models_json(span_out))
-        (DATA / "calibration.json").write_text(json.dumps(calib_out, indent=1, sort_keys=True))
+        save_span_models(span_out)
+        save_calibration(calib_out)
         print(f"{key}: operating point {point:.2f} ({rate:.2f} false edits per 1k clean words); "
               f"{time.time() - t0:.0f}s", flush=True)
     return 0

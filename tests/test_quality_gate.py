@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 
-from unspin.cli.bench import _pin
 from unspin.evaluation import harness
 from unspin.text.tokenize import tokenize
 from unspin.types import Analysis, Candidate, Edit, Span
@@ -109,7 +108,7 @@ def _block() -> dict[str, Any]:
 
 def test_pin_tightens_bounds_when_the_measurement_improves() -> None:
     block = _block()
-    notes = _pin(block, _measured(0.80, 0.50, 0.10, 0.005))
+    notes = harness.pin_floors(block, _measured(0.80, 0.50, 0.10, 0.005))
     assert notes == []
     assert block["floors"] == {"span_f1": 0.77, "restoration_exact": 0.47,
                                "fingerprint_top1": 0.07}
@@ -120,14 +119,14 @@ def test_pin_never_loosens_a_bound_unless_told_to() -> None:
     """A ratchet: a worse measurement that still clears the old bounds keeps them;
     one that misses a bound is reported as failing (the CLI then writes nothing)."""
     block = _block()
-    notes = _pin(block, _measured(0.72, 0.39, 0.06, 0.015))
+    notes = harness.pin_floors(block, _measured(0.72, 0.39, 0.06, 0.015))
     assert block["floors"] == _block()["floors"]  # 0.69, 0.36, 0.03 would be looser
     assert block["ceilings"] == _block()["ceilings"]  # 0.025 would be looser
     assert len(notes) == 4
     assert [n for n in notes if n.startswith("FAILS")] == [
         n for n in notes if "restoration_exact" in n]  # 0.39 < its floor 0.40
     loosened = _block()
-    assert _pin(loosened, _measured(0.72, 0.39, 0.06, 0.015), loosen=True) == []
+    assert harness.pin_floors(loosened, _measured(0.72, 0.39, 0.06, 0.015), loosen=True) == []
     assert loosened["floors"] == {"span_f1": 0.69, "restoration_exact": 0.36,
                                   "fingerprint_top1": 0.03}
     assert loosened["ceilings"] == {"false_change_rate": 0.025}
@@ -135,7 +134,7 @@ def test_pin_never_loosens_a_bound_unless_told_to() -> None:
 
 def test_pin_of_a_new_block_leaves_floors_that_could_not_fail_unpinned() -> None:
     block: dict[str, Any] = {"ceilings": {"false_change_rate": None}}
-    assert _pin(block, _measured(0.50, 0.20, 0.02, 0.004)) == []
+    assert harness.pin_floors(block, _measured(0.50, 0.20, 0.02, 0.004)) == []
     assert block["floors"] == {"span_f1": 0.47, "restoration_exact": 0.17}
     assert "fingerprint_top1" in block["unpinned"]
     assert block["ceilings"] == {"false_change_rate": 0.014}

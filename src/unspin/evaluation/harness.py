@@ -625,6 +625,65 @@ def check_floors(measured: dict[str, float], spec: dict[str, Any]) -> list[str]:
     return failures
 
 
+#: Margins used by ``unspin bench gate --pin`` (:func:`pin_floors`): floor =
+#: measured - margin, ceiling = measured + margin. Stated here and in the floors file.
+PIN_MARGINS = {
+    "span_f1": 0.03,
+    "restoration_exact": 0.03,
+    "fingerprint_top1": 0.03,
+    "false_change_rate": 0.01,
+}
+
+
+def pin_floors(block: dict[str, Any], measured: dict[str, float], loosen: bool = False,
+               ) -> list[str]:
+    """Floors = measured - margin, ceilings = measured + margin, into ``block``.
+
+    A ratchet: a bound already pinned is never made looser (a floor lowered, a
+    ceiling raised, a floor unpinned) unless ``loosen`` says the trade-off is
+    deliberate. Returns one line per bound kept where the measurement would
+    have loosened it; a measurement that misses a kept bound is among them,
+    marked "FAILS", since the gate would then fail.
+    """
+    old_floors: dict[str, float | None] = dict(block.get("floors", {}))
+    old_ceilings: dict[str, float | None] = dict(block.get("ceilings", {}))
+    notes: list[str] = []
+
+    def kept(name: str, kind: str, old: float, new: float, fails: bool) -> float:
+        notes.append(f"{'FAILS ' if fails else ''}kept the {kind} of {name} at {old:.4f} "
+                     f"(measured {measured[name]:.4f} would set {new:.4f}); --loosen "
+                     "accepts a deliberate trade-off")
+        return old
+
+    # A floor at or below zero could never fail: such metrics are listed
+    # as unpinned, with the measurement, until they clear their margin.
+    floors: dict[str, float] = {}
+    unpinned: dict[str, str] = {}
+    for k in ("span_f1", "restoration_exact", "fingerprint_top1"):
+        new = round(measured[k] - PIN_MARGINS[k], 4)
+        old = old_floors.get(k)
+        if old is not None and new < old and not loosen:
+            floors[k] = kept(k, "floor", old, new, measured[k] < old)
+        elif new > 0:
+            floors[k] = new
+        else:
+            unpinned[k] = f"measured {measured[k]:.4f}: a floor at or below zero could not fail"
+    ceilings: dict[str, float] = {}
+    for k, old in old_ceilings.items():
+        new = round(measured[k] + PIN_MARGINS[k], 4)
+        if old is not None and new > old and not loosen:
+            ceilings[k] = kept(k, "ceiling", old, new, measured[k] > old)
+        else:
+            ceilings[k] = new
+    block["floors"] = floors
+    block["unpinned"] = unpinned
+    block["margins"] = {k: PIN_MARGINS[k] for k in (*floors, "false_change_rate")}
+    block["ceilings"] = ceilings
+    block["measured"] = {k: round(v, 4) for k, v in measured.items()}
+    block.pop("TODO", None)
+    return notes
+
+
 def check_worker(job: tuple[str, tuple[tuple[str, Any], ...]]) -> int:
     """Process-pool entry point for speed runs: check one text, return the span count."""
     import unspin

@@ -463,12 +463,11 @@ class NeuralLM:
         if self._words is None:
             ids: list[int] = []
             words: list[str] = []
-            every = [[tok_id] for tok_id in range(len(self.tokenizer))]
-            # the fast tokenizer's backend decodes them all in one call: the
-            # same strings as decoding each id, a fifth of the time (once a process)
-            backend = getattr(self.tokenizer, "backend_tokenizer", None)
-            pieces = (backend.decode_batch(every, skip_special_tokens=False)
-                      if backend is not None else [self.tokenizer.decode(t) for t in every])
+            # the tokenizer's backend (``tokenizer.json``, always a fast tokenizer
+            # here) decodes them all in one call: the same strings as decoding
+            # each id, a fifth of the time (once a process)
+            pieces = self.tokenizer.backend_tokenizer.decode_batch(
+                [[tok_id] for tok_id in range(len(self.tokenizer))], skip_special_tokens=False)
             for tok_id, piece in enumerate(pieces):
                 if len(piece) >= 4 and piece[0] == " " and piece[1:].isalpha() \
                         and piece[1:].islower():
