@@ -31,7 +31,7 @@ def test_inverse_links_carry_the_originals_prior() -> None:
 def test_a_keys_links_come_back_whole() -> None:
     """Links are packed into one trie value per key: every link of a common word
     comes back, and the cheap neighbourhood read agrees with them."""
-    from unspin.resources.inverse import MAX_LINKS_PER_KEY
+    from unspin.resources.inverse import MAX_LINKS_PER_KEY, parse_link
 
     inverse = get_bundle(Config()).generator.inverse
     assert inverse is not None
@@ -39,7 +39,11 @@ def test_a_keys_links_come_back_whole() -> None:
     assert len(links) == MAX_LINKS_PER_KEY  # a common word fills its quota
     assert len({e.original for e in links}) == len(links)
     assert inverse.originals("place") == {e.original.encode() for e in links}
+    # the raw read that candidate ranking scores parses to the same entries, in order
+    assert tuple(parse_link(link) for link in inverse.links("place")) == links
+    assert inverse.count("place") == len(links)
     assert inverse.lookup("qqzzxx") == () and inverse.originals("qqzzxx") == frozenset()
+    assert inverse.links("qqzzxx") == [] and inverse.count("qqzzxx") == 0
     multi = inverse.lookup("up to now")
     assert "so far" in {e.original for e in multi}
     assert all(e.fanout >= 1 and e.sources for e in multi)

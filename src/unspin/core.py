@@ -107,7 +107,7 @@ def _decision_features(d: Decision, toks: Sequence[Token], lps: Sequence[float],
     subs = sorted((a.posterior for a in d.alternatives if a.edge.proposal is not None),
                   reverse=True)
     inverse = bundle.generator.inverse
-    fanin = len(inverse.lookup(" ".join(spun_words))) if inverse is not None else 0
+    fanin = inverse.count(" ".join(spun_words)) if inverse is not None else 0
     return {
         "nc_logit": clip_logit(d.p_changed),
         "lm_gain": best.lm - keep.lm,

@@ -25,7 +25,7 @@ from operator import itemgetter
 from unspin.candidates.learned import LearnedPair, LearnedTable
 from unspin.candidates.lmfill import content_tags
 from unspin.decode.channel import ChannelModel
-from unspin.resources.inverse import InverseEntry, InverseIndex
+from unspin.resources.inverse import SEP, InverseEntry, InverseIndex, mask_fields, parse_link
 from unspin.resources.thesauri import THESAURI
 from unspin.text import morph
 from unspin.text.tokenize import words as _words
@@ -118,6 +118,10 @@ class CandidateGenerator:
         self._ranked_links = lru_cache(maxsize=100_000)(self._rank_links)
         self._enabled: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._link_channel: dict[tuple[int, tuple[str, ...], bool, bool], float | None] = {}
+        #: The same scores keyed on a link's stored mask and fan-out strings, one
+        #: table per ``inflected`` (read for every link a cold lookup scores).
+        self._raw_channel: dict[bool, dict[tuple[str, str], float | None]] = {
+            False: {}, True: {}}
 
     # -- span enumeration helpers -------------------------------------------------
     def _may_extend(self, phrase: str) -> bool:
@@ -243,34 +247,44 @@ class CandidateGenerator:
         """Scores and entries of one key's ``limit`` best links (channel plus prior).
 
         Common keys have 160 links, each scored for every new span that
-        reaches the key, so a link's channel score is memoised on what it
-        depends on (a few hundred distinct argument tuples).
+        reaches the key. A link is scored from its raw fields, its channel
+        score memoised on the stored mask and fan-out (a few thousand distinct
+        pairs), and an entry is built only for the links kept.
 
         Two flat tuples rather than pairs: the cache lives as long as the
         process and the garbage collector walks every tuple holding an entry.
         """
         assert self.inverse is not None
-        scored: list[tuple[float, InverseEntry]] = []
-        for entry in self.inverse.lookup(key):
-            channel = self._link_channel_of(entry, inflected)
+        links = self.inverse.links(key)
+        memo = self._raw_channel[inflected]
+        scored: list[tuple[float, int]] = []
+        for k, link in enumerate(links):
+            _, mask, fan, prior = link.split(SEP)
+            try:
+                channel = memo[mask, fan]
+            except KeyError:
+                names, reverse_only = mask_fields(mask)
+                channel = memo[mask, fan] = self._link_channel_of(
+                    int(fan), names, reverse_only, inflected)
             if channel is not None:
-                scored.append((channel + PRIOR_WEIGHT * entry.prior, entry))
+                scored.append((channel + PRIOR_WEIGHT * float(prior), k))
         # reverse=True keeps equal scores in index order, like a key of -score
         scored.sort(key=itemgetter(0), reverse=True)
         best = scored[:limit]
-        return tuple(score for score, _ in best), tuple(entry for _, entry in best)
+        return tuple(score for score, _ in best), tuple(parse_link(links[k]) for _, k in best)
 
-    def _link_channel_of(self, entry: InverseEntry, inflected: bool) -> float | None:
+    def _link_channel_of(self, fanout: int, sources: tuple[str, ...], reverse_only: bool,
+                         inflected: bool) -> float | None:
         """Channel log P(pick) of a link (None: no enabled thesaurus lists it),
         memoised on what it depends on (a few hundred distinct argument tuples)."""
-        args = (entry.fanout, entry.sources, entry.reverse_only, inflected)
+        args = (fanout, sources, reverse_only, inflected)
         try:
             return self._link_channel[args]
         except KeyError:
-            sources = self._thesaurus_sources(entry.sources)
+            enabled = self._thesaurus_sources(sources)
             channel = self._link_channel[args] = (
-                self.channel.thesaurus(entry.fanout, len(sources), entry.reverse_only, inflected)
-                if sources else None)
+                self.channel.thesaurus(fanout, len(enabled), reverse_only, inflected)
+                if enabled else None)
             return channel
 
     def _thesaurus_sources(self, sources: tuple[str, ...]) -> tuple[str, ...]:
@@ -310,7 +324,8 @@ class CandidateGenerator:
         words = lm_tokens(original)
         if not words:
             return None
-        channel = self._link_channel_of(entry, tag is not None)
+        channel = self._link_channel_of(entry.fanout, entry.sources, entry.reverse_only,
+                                        tag is not None)
         assert channel is not None  # it has enabled sources
         how = "reverse link" if entry.reverse_only else "listed under"
         detail = (f"{'+'.join(sources)}: '{key}' {how} '{entry.original}'"

@@ -174,15 +174,16 @@ def _mask_names(mask: int) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=4096)
-def _mask_fields(mask: str) -> tuple[tuple[str, ...], bool]:
+def mask_fields(mask: str) -> tuple[tuple[str, ...], bool]:
     """Sources and reverse-only flag of a stored mask (a few dozen distinct values)."""
     m = int(mask)
     return _mask_names(m), m & FORWARD_BITS == 0
 
 
-def _entry(link: str) -> InverseEntry:
+def parse_link(link: str) -> InverseEntry:
+    """The entry of one stored link (an item of :meth:`InverseIndex.links`)."""
     orig, mask, fan, prior = link.split(SEP)
-    names, reverse_only = _mask_fields(mask)
+    names, reverse_only = mask_fields(mask)
     return InverseEntry(orig, names, int(fan), reverse_only, float(prior))
 
 
@@ -204,7 +205,27 @@ class InverseIndex:
         got = self._trie.get(spun)
         if not got:
             return ()
-        return tuple(_entry(link) for link in got[0].decode().split(LINK_SEP))
+        return tuple(parse_link(link) for link in got[0].decode().split(LINK_SEP))
+
+    def links(self, spun: str) -> list[str]:
+        """The stored links of ``spun``, undecoded (``original SEP mask SEP fanout SEP
+        prior``), in index order.
+
+        Candidate generation scores every link but keeps only the best few;
+        building an entry for each of up to 160 links was a third of a cold
+        screen-mode run, so it parses the fields it scores and builds entries
+        (:func:`parse_link`) only for the links it keeps.
+        """
+        got = self._trie.get(spun)
+        if not got:
+            return []
+        value: bytes = got[0]
+        return value.decode().split(LINK_SEP)
+
+    def count(self, spun: str) -> int:
+        """How many originals are linked to ``spun`` (its fan-in), without decoding them."""
+        got = self._trie.get(spun)
+        return got[0].count(_LINK_SEP_BYTES) + 1 if got else 0
 
     @lru_cache(maxsize=100_000)  # noqa: B019 - one index per process, lives forever
     def originals(self, spun: str) -> frozenset[bytes]:
