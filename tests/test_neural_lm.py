@@ -1,4 +1,4 @@
-"""The accurate-tier neural LM (SmolLM2-135M-Instruct GGUF through transformers).
+"""The accurate-tier neural LM (SmolLM2-135M-Instruct GGUF, unspin's own Llama code).
 
 These load the real model. They never skip: if the ``[neural]`` extra is not
 installed, ``NeuralLM.load`` raises ``ResourceError`` and the tests fail,
@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -104,7 +105,7 @@ def test_bfloat16_copy_computes_exactly_what_autocast_computes(lm: NeuralLM) -> 
     assert half.model.get_input_embeddings().weight is lm.model.get_input_embeddings().weight
     ids = torch.tensor([lm.context_ids + lm._encode(" ".join(spun for _, spun in PAIRS))])
     with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
-        expected = lm.model(input_ids=ids).logits.float()
+        expected = lm.model(input_ids=ids).float()
     assert torch.equal(half._logits(input_ids=ids), expected)
     with pytest.raises(ValueError, match="float32"):
         NeuralLM(half.model, lm.tokenizer, precision="float32")
@@ -151,6 +152,117 @@ def test_import_unspin_stays_light() -> None:
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_tier_runs_without_importing_transformers(lm: NeuralLM) -> None:
+    """Once the model is converted (the ``lm`` fixture did it), loading and
+    scoring need torch, tokenizers and safetensors only: transformers' import
+    alone was about 3 s of every process that used the tier."""
+    code = (
+        "import sys, unspin; from unspin.lm.neural import get_neural_lm; "
+        "lm = get_neural_lm(); assert lm.score(['the death toll rose'])[0] < 0; "
+        "a = unspin.check('The dying toll rose to 68.', unspin.Config(scorer='neural')); "
+        "assert 'transformers' not in sys.modules, sorted(m for m in sys.modules "
+        "if m.startswith('transformers'))[:5]"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _converted() -> str:
+    """The converted model directory the default LM was loaded from."""
+    from unspin.lm import neural
+
+    return str(neural._converted_dir(neural.default_gguf_path()))
+
+
+def _transformers_twin(lm: NeuralLM) -> Any:
+    """transformers' own Llama over the very tensors ``lm`` holds (so memory
+    alignment, which moves single-row matrix products in the last bit, is the same)."""
+    import torch
+    import transformers
+
+    config = transformers.AutoConfig.from_pretrained(_converted(), local_files_only=True)
+    config._attn_implementation = "sdpa"
+    twin = transformers.AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    state = {name: tensor for name, tensor in lm.model.state_dict().items()}
+    twin.load_state_dict(state, assign=True, strict=False)
+    twin.tie_weights()
+    return twin.eval()
+
+
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_llama_code_computes_what_transformers_computes(lm: NeuralLM, precision: str) -> None:
+    """unspin.lm.llama replaces transformers' Llama at run time; its hidden states,
+    caches and logits must be bit-identical to transformers' for every kind of
+    pass the tier runs: one text, a right-padded batch, a single token, and a
+    left-padded batch read over a gathered cache at explicit positions."""
+    import torch
+    import transformers
+
+    from unspin.lm.neural import _bfloat16_linears
+
+    ours = lm.model
+    twin = _transformers_twin(lm)
+    if precision == "bfloat16":
+        ours = _bfloat16_linears(ours, copy_model=True)
+        twin = _bfloat16_linears(twin, copy_model=True)
+        cast = torch.autocast("cpu", dtype=torch.bfloat16)
+    else:
+        cast = torch.autocast("cpu", enabled=False)
+    mine, theirs = ours.get_decoder(), twin.get_decoder()
+    text = lm.context_ids + lm._encode(" ".join(spun for _, spun in PAIRS))
+    rows = [lm.context_ids + lm._encode(t) for t in ("Hello there.", "The dying toll rose to 68.",
+                                                       "Short")]
+    width = max(map(len, rows))
+    batch = torch.full((len(rows), width), 2)
+    padding = torch.zeros((len(rows), width), dtype=torch.long)
+    for r, row in enumerate(rows):
+        batch[r, : len(row)] = torch.tensor(row)
+        padding[r, : len(row)] = 1
+    with torch.inference_mode(), cast:
+        ids = torch.tensor([text])
+        hidden, cache = mine(input_ids=ids)
+        ref = theirs(input_ids=ids, use_cache=True)
+        assert torch.equal(hidden, ref.last_hidden_state)
+        assert all(torch.equal(k, layer.keys) and torch.equal(v, layer.values)
+                   for (k, v), layer in zip(cache, ref.cache.layers, strict=True))
+        assert torch.equal(ours.lm_head(hidden), twin.lm_head(ref.last_hidden_state))
+        got, _ = mine(input_ids=batch, attention_mask=padding)
+        assert torch.equal(got, theirs(input_ids=batch, attention_mask=padding).last_hidden_state)
+        got, _ = mine(input_ids=ids[:, :1])
+        assert torch.equal(got, theirs(input_ids=ids[:, :1]).last_hidden_state)
+        # two readings over slices of the cache: the second left-padded by 3
+        idx = torch.tensor([[0, 1, 2, 3, 4], [0, 0, 0, 2, 3]])
+        past = [(k[0][:, idx].transpose(0, 1).contiguous(),
+                 v[0][:, idx].transpose(0, 1).contiguous()) for k, v in cache]
+        mask = torch.tensor([[1, 1, 1, 1, 1, 1, 1, 1, 1], [0, 0, 0, 1, 1, 1, 1, 0, 0]])
+        reading = torch.tensor([[10, 20, 30, 40], [50, 60, 2, 2]])
+        positions = torch.tensor([[5, 6, 7, 8], [4, 5, 6, 7]])
+        for width_ in (4, 1):
+            got, _ = mine(input_ids=reading[:, :width_], attention_mask=mask[:, : 5 + width_],
+                          position_ids=positions[:, :width_], cache=past)
+            ref = theirs(input_ids=reading[:, :width_], attention_mask=mask[:, : 5 + width_],
+                         position_ids=positions[:, :width_], use_cache=True,
+                         cache=transformers.DynamicCache([(k, v) for k, v in past]))
+            assert torch.equal(got, ref.last_hidden_state)
+
+
+def test_tokenizer_matches_transformers(lm: NeuralLM) -> None:
+    """The tokenizer is read with the tokenizers library, not transformers: the same
+    ids and character offsets (which map spans to tokens), the same decoding."""
+    import transformers
+
+    theirs = transformers.AutoTokenizer.from_pretrained(_converted(), local_files_only=True)
+    texts = ["<|endoftext|>The United International locations Safety Council",
+             "Ünïcode — “quotes” 😀 עברית\n\n  spaces\ttab", "", " x", "2,902 cases.\r\n"]
+    for text in texts:
+        ref = theirs(text, add_special_tokens=False, return_offsets_mapping=True)
+        assert lm.tokenizer.encode_with_offsets(text) == (
+            list(ref["input_ids"]), [tuple(o) for o in ref["offset_mapping"]])
+    assert len(lm.tokenizer) == len(theirs)
+    assert lm.tokenizer.eos_token_id == theirs.eos_token_id
+    sample = range(0, len(theirs), 97)
+    assert lm.tokenizer.decode_each(sample) == [theirs.decode([i]) for i in sample]
 
 
 def test_predictions_come_from_the_scoring_pass(lm: NeuralLM) -> None:
@@ -280,7 +392,7 @@ def test_continuation_gain_equals_reading_both_texts_afresh(lm: NeuralLM) -> Non
     assert lm.tokenizer.decode(follow) == " crossed 10,000 in spite"
 
     def afresh(reading: str) -> float:
-        ids = lm.tokenizer(" " + reading, add_special_tokens=False)["input_ids"]
+        ids = lm.tokenizer.encode(" " + reading)
         values = lm._token_logprobs([state.ids[:k0] + ids + follow])[0]
         return math.fsum(values[k0:])
 

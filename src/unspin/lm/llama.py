@@ -1,0 +1,372 @@
+"""The accurate tier's model code: a Llama decoder in plain torch, and its tokenizer.
+
+SmolLM2 is a Llama. Running it through ``transformers`` cost every process
+about 3 s of imports before the first token (the library pulls in
+``torch.distributed``, ``torch._dynamo``, sympy and scipy on the way to its
+Llama class), more than loading the weights. The forward pass itself is a
+few dozen tensor operations, so it is written out here, and the tokenizer
+is read with the ``tokenizers`` library that ``transformers`` itself wraps.
+``transformers`` is still what reads the GGUF once, when the model is first
+converted (``unspin.lm.neural``).
+
+The numbers are ``transformers``' own: every operation below is the one its
+Llama code (5.x, SDPA attention) runs for these inputs, in the same order and
+dtypes, including its choices of attention kernel arguments (a boolean mask
+only where padding or a cache needs one, grouped-query attention inside
+SDPA otherwise). So the logits are bit-identical, in float32 and under
+bfloat16 autocast; ``tests/test_neural_lm.py`` checks that against
+``transformers`` for plain passes, padded batches and passes over a cache.
+
+Only what the converted checkpoint uses is supported (default rotary
+embedding, SiLU, no biases); any other configuration is refused with a
+:class:`~unspin.errors.ResourceError` rather than computed differently.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from unspin.errors import ResourceError
+
+#: One layer's cached keys and values, each (batch, key/value heads, positions, head dim).
+LayerCache = tuple[torch.Tensor, torch.Tensor]
+
+
+@dataclass(frozen=True)
+class LlamaConfig:
+    vocab_size: int
+    hidden_size: int
+    intermediate_size: int
+    num_hidden_layers: int
+    num_attention_heads: int
+    num_key_value_heads: int
+    head_dim: int
+    rms_norm_eps: float
+    rope_theta: float
+    tie_word_embeddings: bool
+    pad_token_id: int | None
+
+    @classmethod
+    def from_file(cls, path: Path) -> LlamaConfig:
+        try:
+            raw: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ResourceError(f"cannot read the model config {path}: {exc}") from None
+        rope = raw.get("rope_parameters") or {
+            "rope_type": "default", "rope_theta": raw.get("rope_theta", 10000.0)}
+        unsupported = [
+            what for what, ok in (
+                ("model_type", raw.get("model_type") == "llama"),
+                ("rope_type", rope.get("rope_type", "default") == "default"),
+                ("hidden_act", raw.get("hidden_act", "silu") == "silu"),
+                ("attention_bias", not raw.get("attention_bias", False)),
+                ("mlp_bias", not raw.get("mlp_bias", False)),
+                ("pretraining_tp", raw.get("pretraining_tp", 1) == 1),
+            ) if not ok]
+        if unsupported:
+            raise ResourceError(
+                f"{path}: unspin's Llama code does not support this model "
+                f"({', '.join(f'{k}={raw.get(k)!r}' for k in unsupported)})")
+        heads = int(raw["num_attention_heads"])
+        hidden = int(raw["hidden_size"])
+        return cls(
+            vocab_size=int(raw["vocab_size"]),
+            hidden_size=hidden,
+            intermediate_size=int(raw["intermediate_size"]),
+            num_hidden_layers=int(raw["num_hidden_layers"]),
+            num_attention_heads=heads,
+            num_key_value_heads=int(raw.get("num_key_value_heads") or heads),
+            head_dim=int(raw.get("head_dim") or hidden // heads),
+            rms_norm_eps=float(raw.get("rms_norm_eps", 1e-6)),
+            rope_theta=float(rope["rope_theta"]),
+            tie_word_embeddings=bool(raw.get("tie_word_embeddings", False)),
+            pad_token_id=raw.get("pad_token_id"),
+        )
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, size: int, eps: float) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(size))
+        self.eps = eps
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        dtype = hidden.dtype
+        hidden = hidden.to(torch.float32)
+        variance = hidden.pow(2).mean(-1, keepdim=True)
+        hidden = hidden * torch.rsqrt(variance + self.eps)
+        out: torch.Tensor = self.weight * hidden.to(dtype)
+        return out
+
+
+def _rotate_half(x: torch.Tensor) -> torch.Tensor:
+    half = x.shape[-1] // 2
+    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+
+
+def _repeat_kv(states: torch.Tensor, n_rep: int) -> torch.Tensor:
+    batch, heads, length, dim = states.shape
+    if n_rep == 1:
+        return states
+    states = states[:, :, None, :, :].expand(batch, heads, n_rep, length, dim)
+    return states.reshape(batch, heads * n_rep, length, dim)
+
+
+class Attention(nn.Module):
+    def __init__(self, config: LlamaConfig) -> None:
+        super().__init__()
+        self.head_dim = config.head_dim
+        self.groups = config.num_attention_heads // config.num_key_value_heads
+        self.scaling = config.head_dim ** -0.5
+        hidden, dim = config.hidden_size, config.head_dim
+        self.q_proj = nn.Linear(hidden, config.num_attention_heads * dim, bias=False)
+        self.k_proj = nn.Linear(hidden, config.num_key_value_heads * dim, bias=False)
+        self.v_proj = nn.Linear(hidden, config.num_key_value_heads * dim, bias=False)
+        self.o_proj = nn.Linear(config.num_attention_heads * dim, hidden, bias=False)
+
+    def forward(self, hidden: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor,
+                mask: torch.Tensor | None, past: LayerCache) -> tuple[torch.Tensor, LayerCache]:
+        batch, length = hidden.shape[:-1]
+        shape = (batch, length, -1, self.head_dim)
+        query = self.q_proj(hidden).view(shape).transpose(1, 2)
+        key = self.k_proj(hidden).view(shape).transpose(1, 2)
+        value = self.v_proj(hidden).view(shape).transpose(1, 2)
+        cos, sin = cos.unsqueeze(1), sin.unsqueeze(1)
+        query = (query * cos) + (_rotate_half(query) * sin)
+        key = (key * cos) + (_rotate_half(key) * sin)
+        # the cache grows by concatenation, as transformers' DynamicCache does
+        key = torch.cat([past[0], key], dim=-2)
+        value = torch.cat([past[1], value], dim=-2)
+        cache = (key, value)
+        kwargs: dict[str, Any] = {}
+        if self.groups > 1:
+            if mask is None and key.shape[-1] == value.shape[-1] <= 256:
+                kwargs["enable_gqa"] = True
+            elif length == 1:
+                # one query token: the heads sharing a key/value head become its rows
+                query = query.reshape(batch, query.shape[1] // self.groups, self.groups, -1)
+            else:
+                key = _repeat_kv(key, self.groups)
+                value = _repeat_kv(value, self.groups)
+        causal = length > 1 and mask is None
+        if causal and key.shape[2] > length:
+            key, value = key[:, :, :length, :], value[:, :, :length, :]
+        out = F.scaled_dot_product_attention(
+            query, key, value, attn_mask=mask, dropout_p=0.0, scale=self.scaling,
+            is_causal=causal, **kwargs)
+        out = out.reshape(out.shape[0], -1, length, value.shape[-1]).transpose(1, 2).contiguous()
+        out = out.reshape(batch, length, -1).contiguous()
+        result: torch.Tensor = self.o_proj(out)
+        return result, cache
+
+
+class MLP(nn.Module):
+    def __init__(self, config: LlamaConfig) -> None:
+        super().__init__()
+        self.gate_proj = nn.Linear(config.hidden_size, config.intermediate_size, bias=False)
+        self.up_proj = nn.Linear(config.hidden_size, config.intermediate_size, bias=False)
+        self.down_proj = nn.Linear(config.intermediate_size, config.hidden_size, bias=False)
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = self.down_proj(F.silu(self.gate_proj(hidden)) * self.up_proj(hidden))
+        return out
+
+
+class DecoderLayer(nn.Module):
+    def __init__(self, config: LlamaConfig) -> None:
+        super().__init__()
+        self.self_attn = Attention(config)
+        self.mlp = MLP(config)
+        self.input_layernorm = RMSNorm(config.hidden_size, config.rms_norm_eps)
+        self.post_attention_layernorm = RMSNorm(config.hidden_size, config.rms_norm_eps)
+
+    def forward(self, hidden: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor,
+                mask: torch.Tensor | None, past: LayerCache) -> tuple[torch.Tensor, LayerCache]:
+        attended, cache = self.self_attn(self.input_layernorm(hidden), cos, sin, mask, past)
+        hidden = hidden + attended
+        hidden = hidden + self.mlp(self.post_attention_layernorm(hidden))
+        return hidden, cache
+
+
+class Decoder(nn.Module):
+    """The Llama decoder: token ids to last hidden states, and its key/value cache."""
+
+    def __init__(self, config: LlamaConfig) -> None:
+        super().__init__()
+        self.padding_idx = config.pad_token_id
+        self.embed_tokens = nn.Embedding(config.vocab_size, config.hidden_size,
+                                         config.pad_token_id)
+        self.layers = nn.ModuleList(DecoderLayer(config) for _ in range(config.num_hidden_layers))
+        self.norm = RMSNorm(config.hidden_size, config.rms_norm_eps)
+        dim = config.head_dim
+        inv_freq = 1.0 / (config.rope_theta ** (torch.arange(0, dim, 2, dtype=torch.float) / dim))
+        self.inv_freq: torch.Tensor
+        self.register_buffer("inv_freq", inv_freq, persistent=False)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
+                position_ids: torch.Tensor | None = None,
+                cache: Sequence[LayerCache] | None = None,
+                ) -> tuple[torch.Tensor, list[LayerCache]]:
+        """Hidden states after the final norm, and the cache extended by these tokens.
+
+        ``attention_mask`` (batch, cached + new positions) marks real tokens with
+        1; ``position_ids`` default to the positions after the cache.
+        """
+        hidden = self.embed_tokens(input_ids)
+        batch, length = input_ids.shape
+        if cache is None:
+            empty = torch.tensor([], dtype=hidden.dtype)
+            cache = [(empty, empty)] * len(self.layers)
+        past_len = cache[0][0].shape[-2] if cache[0][0].dim() == 4 else 0
+        if position_ids is None:
+            position_ids = (torch.arange(length) + past_len).unsqueeze(0)
+        mask = _causal_mask(attention_mask, batch, length, past_len)
+        freqs = position_ids[..., None].float() * self.inv_freq.float()
+        emb = torch.cat((freqs, freqs), dim=-1)
+        cos = (emb.cos() * 1.0).to(hidden.dtype)
+        sin = (emb.sin() * 1.0).to(hidden.dtype)
+        out: list[LayerCache] = []
+        for layer, past in zip(self.layers, cache, strict=True):
+            hidden, layer_cache = layer(hidden, cos, sin, mask, past)
+            out.append(layer_cache)
+        return self.norm(hidden), out
+
+
+def _causal_mask(attention_mask: torch.Tensor | None, batch: int, length: int,
+                 past_len: int) -> torch.Tensor | None:
+    """The boolean (batch, 1, query, key) mask, or None where SDPA's own causal
+    flag does the same (transformers' rule: no padding, and no cache or one
+    query token)."""
+    kv_len = past_len + length
+    pad = None
+    if attention_mask is not None:
+        pad = attention_mask.to(dtype=torch.bool)
+        if (missing := kv_len - pad.shape[-1]) > 0:
+            pad = F.pad(pad, (0, missing))
+        if pad.shape[-1] > kv_len:
+            pad = pad[:, :kv_len]
+    if (length == 1 or kv_len == length) and (pad is None or bool(pad.all())):
+        return None
+    if past_len == 0 and (pad is None or (bool(pad[:, :length].all())
+                                          and bool((~pad[:, length:]).all()))):
+        return None
+    q_idx = torch.arange(length) + past_len
+    kv_idx = torch.arange(kv_len)
+    mask = kv_idx[None, None, None, :] <= q_idx[None, None, :, None]
+    if pad is not None:
+        mask = mask & pad[:, None, None, :]
+    return mask.expand(batch, -1, length, kv_len)
+
+
+class LlamaForCausalLM(nn.Module):
+    def __init__(self, config: LlamaConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.model = Decoder(config)
+        self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+        if config.tie_word_embeddings:
+            self.lm_head.weight = self.model.embed_tokens.weight
+
+    def get_decoder(self) -> Decoder:
+        return self.model
+
+    def get_input_embeddings(self) -> nn.Embedding:
+        return self.model.embed_tokens
+
+    def get_output_embeddings(self) -> nn.Linear:
+        return self.lm_head
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
+                ) -> torch.Tensor:
+        """Logits for every position (in the layers' dtype)."""
+        hidden, _ = self.model(input_ids, attention_mask)
+        logits: torch.Tensor = self.lm_head(hidden)
+        return logits
+
+
+def load_model(directory: Path) -> LlamaForCausalLM:
+    """The float32 model from a converted directory (``config.json``, ``model.safetensors``),
+    its weights memory-mapped from the file."""
+    from safetensors import safe_open
+
+    config = LlamaConfig.from_file(directory / "config.json")
+    with torch.device("meta"):
+        model = LlamaForCausalLM(config)
+    weights = directory / "model.safetensors"
+    state: dict[str, torch.Tensor] = {}
+    try:
+        with safe_open(str(weights), framework="pt") as fh:
+            for name in fh.keys():  # noqa: SIM118 - safe_open is not a mapping
+                # views of the memory-mapped file: the bfloat16 tier converts its
+                # linear layers from them without a float32 copy (unspin.lm.neural)
+                state[name] = fh.get_tensor(name).to(torch.float32)
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise ResourceError(f"cannot read the model weights {weights}: {exc}") from None
+    if config.tie_word_embeddings:
+        state.pop("lm_head.weight", None)
+    expected = {name for name, _ in model.named_parameters()}
+    if set(state) != expected:
+        missing = sorted(expected - set(state))[:3]
+        extra = sorted(set(state) - expected)[:3]
+        raise ResourceError(f"{weights} does not match its config (missing {missing}, "
+                            f"unexpected {extra}): convert the model again")
+    model.load_state_dict(state, assign=True, strict=False)
+    if config.tie_word_embeddings:
+        model.lm_head.weight = model.model.embed_tokens.weight
+    # buffers were made on the meta device: build them again for real
+    dim = config.head_dim
+    model.model.inv_freq = 1.0 / (
+        config.rope_theta ** (torch.arange(0, dim, 2, dtype=torch.float) / dim))
+    model.eval()
+    model.requires_grad_(False)
+    return model
+
+
+class Tokenizer:
+    """The model's ``tokenizer.json`` through the ``tokenizers`` library: exactly
+    the ids and offsets ``transformers``' fast tokenizer returns for it."""
+
+    def __init__(self, directory: Path) -> None:
+        from tokenizers import Tokenizer as Backend
+
+        path = directory / "tokenizer.json"
+        try:
+            self.backend: Any = Backend.from_file(str(path))
+            settings = json.loads((directory / "tokenizer_config.json").read_text("utf-8"))
+        except (OSError, ValueError, Exception) as exc:  # tokenizers raises bare Exception
+            raise ResourceError(f"cannot read the tokenizer in {directory}: {exc}") from None
+        eos = settings.get("eos_token")
+        if isinstance(eos, dict):
+            eos = eos.get("content")
+        self.eos_token_id: int | None = self.backend.token_to_id(eos) if eos else None
+
+    def __len__(self) -> int:
+        return int(self.backend.get_vocab_size(with_added_tokens=True))
+
+    def encode(self, text: str) -> list[int]:
+        """Token ids of ``text``, no special tokens added."""
+        ids: list[int] = self.backend.encode(text, add_special_tokens=False).ids
+        return ids
+
+    def encode_with_offsets(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+        """Token ids and each token's (start, end) character offsets in ``text``."""
+        enc = self.backend.encode(text, add_special_tokens=False)
+        return list(enc.ids), [tuple(o) for o in enc.offsets]
+
+    def decode(self, ids: Sequence[int]) -> str:
+        text: str = self.backend.decode(list(ids), skip_special_tokens=False)
+        return text
+
+    def decode_each(self, ids: Sequence[int]) -> list[str]:
+        """Each id decoded alone, in one call."""
+        pieces: list[str] = self.backend.decode_batch([[i] for i in ids],
+                                                      skip_special_tokens=False)
+        return pieces
