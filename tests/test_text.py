@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -46,6 +50,38 @@ def test_morphology_round_trip_keeps_inflection() -> None:
     assert inflect("say", "VBD") == "said"
     assert inflect("talk about", "VBD") == "talked about"
     assert inflect("xqzv", "VBD") is None
+
+
+def test_stored_morphology_tables_answer_what_lemminflect_answers(tmp_path: Path) -> None:
+    """lemminflect's tables are stored once as tries (``morph._save_table``) so a
+    process need not parse them; every lookup, in every caps style, must equal
+    lemminflect's own public function."""
+    import lemminflect
+
+    from unspin.text import morph
+
+    for kind, public, tables in (
+            ("lemmas", lemminflect.getAllLemmas, morph._lemma_tables),
+            ("inflections", lemminflect.getAllInflections, morph._inflection_tables)):
+        table, overrides = tables()
+        path = tmp_path / f"{kind}.marisa"
+        morph._save_table(path, table, overrides)
+        lookup = morph._stored(morph._open_table(path))
+        keys = [*sorted(set(table) | set(overrides))[::11], *overrides, "qqzzxx", ""]
+        assert len(keys) > 3000
+        for key in keys:
+            for word in (key, key.upper(), key.capitalize(), key.title()):
+                assert lookup(word) == public(word), (kind, word)
+
+
+def test_morphology_runs_without_loading_lemminflect() -> None:
+    """Once the tables are stored (the lookups above, in this process, did it),
+    a new process lemmatises and inflects without importing lemminflect."""
+    assert inflect("case", "NNS") == "cases" and "instance" in lemmas("instances")
+    code = ("import sys; from unspin.text import inflect, lemmas; "
+            "assert 'instance' in lemmas('instances') and inflect('say', 'VBD') == 'said'; "
+            "assert 'lemminflect' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_transfer_case() -> None:

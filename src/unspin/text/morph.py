@@ -9,8 +9,10 @@ compared with its token count.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 _IRREGULAR_TAGS = ("NN", "NNS", "VB", "VBD", "VBG", "VBN", "VBZ", "VBP", "JJ", "JJR", "JJS")
@@ -74,18 +76,130 @@ def _shallow(table: dict[str, Any], overrides: dict[str, Any]) -> Callable[[str]
     return entry
 
 
-def _fast_or_public(public: str, tables: Callable[[], tuple[Any, Any]]
+def _fast_or_public(public: str, tables: Callable[[], tuple[Any, Any]], kind: str
                     ) -> Callable[[str], dict[str, Any]]:
-    """``_shallow`` over lemminflect 0.2.3's tables, else its public function ``public``."""
+    """A lookup equal to lemminflect's public function ``public``: over the stored
+    table of ``kind`` (see ``_stored``) when lemminflect is 0.2.3, else over its
+    tables in memory (``_shallow``, storing them for the next process), else
+    the public function itself."""
+    version = _lemminflect_version()
+    if version == _KNOWN_VERSION:
+        path = _table_path(kind, version)
+        trie = _open_table(path)
+        if trie is not None:
+            return _stored(trie)
     lem = _lemminflect()
     try:
         got: tuple[Any, Any] | None = tables()
     except (ImportError, AttributeError):
         got = None
-    if lem.__version__ != "0.2.3" or got is None or not all(isinstance(t, dict) for t in got):
+    if lem.__version__ != _KNOWN_VERSION or got is None or not all(
+            isinstance(t, dict) for t in got):
         result: Callable[[str], dict[str, Any]] = getattr(lem, public)
         return result
+    _save_table(_table_path(kind, lem.__version__), *got)
     return _shallow(*got)
+
+
+#: The lemminflect release whose tables ``_shallow`` and ``_stored`` read directly.
+_KNOWN_VERSION = "0.2.3"
+#: Bumped when the stored layout changes.
+_TABLE_FORMAT = 1
+_TAG_SEP = "\x1e"
+_FORM_SEP = "\x1f"
+
+
+def _lemminflect_version() -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("lemminflect")
+    except PackageNotFoundError:
+        return None
+
+
+def _table_path(kind: str, version: str) -> Path:
+    from unspin.resources.cache import cache_dir
+
+    return cache_dir() / "morph" / f"lemminflect-{version}-{kind}-f{_TABLE_FORMAT}.marisa"
+
+
+def _open_table(path: Path) -> Any:
+    """The stored table, memory-mapped; None when it is missing or unreadable."""
+    import marisa_trie
+
+    if not path.is_file():
+        return None
+    trie = marisa_trie.BytesTrie()
+    try:
+        trie.mmap(str(path))
+    except Exception:  # marisa raises bare exceptions for a damaged file
+        return None
+    return trie
+
+
+def _save_table(path: Path, table: dict[str, Any], overrides: dict[str, Any]) -> None:
+    """Store lemminflect's table with its overrides applied, one trie value per word.
+
+    lemminflect reads its gzipped tables line by line in Python on every
+    process start: about half a second, most of a one-shot ``unspin check``
+    in the n-gram tier. The stored trie opens in milliseconds and is shared
+    between processes through the page cache. Nothing is stored unless every
+    entry has the shape ``_stored`` decodes (tag -> tuple of spellings).
+    """
+    import marisa_trie
+
+    items: list[tuple[str, bytes]] = []
+    for key in dict.fromkeys([*table, *overrides]):
+        merged = dict(table.get(key, {}))
+        merged.update(overrides.get(key, {}))
+        parts: list[str] = []
+        for tag, forms in merged.items():
+            if not isinstance(tag, str) or not isinstance(forms, list | tuple) or not all(
+                    isinstance(f, str) and _TAG_SEP not in f and _FORM_SEP not in f
+                    for f in forms):
+                return
+            parts.append(_FORM_SEP.join((tag, *forms)))
+        if key and merged:
+            items.append((key, _TAG_SEP.join(parts).encode()))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        marisa_trie.BytesTrie(items).save(str(tmp))
+        tmp.replace(path)
+    except OSError:
+        return  # a read-only cache: the next process reads lemminflect's tables again
+
+
+def _caps_style(word: str) -> str:
+    """lemminflect's ``getCapsStyle``."""
+    if word.isupper():
+        return "all_upper"
+    if word and word[0].isupper():
+        return "first_upper"
+    return "lower"
+
+
+def _stored(trie: Any) -> Callable[[str], dict[str, Any]]:
+    """lemminflect's ``getAll*`` lookup over a stored table (see ``_save_table``),
+    with its caps styling: all upper, capitalised, or lower."""
+    def entry(word: str) -> dict[str, Any]:
+        got = trie.get(word.lower())
+        if not got:
+            return {}
+        style = _caps_style(word)
+        out: dict[str, Any] = {}
+        for part in got[0].decode().split(_TAG_SEP):
+            tag, *forms = part.split(_FORM_SEP)
+            if style == "lower":
+                out[tag] = tuple(f.lower() for f in forms)
+            elif style == "all_upper":
+                out[tag] = tuple(f.upper() for f in forms)
+            else:
+                out[tag] = tuple(f.capitalize() for f in forms)
+        return out
+
+    return entry
 
 
 def _lemma_tables() -> tuple[Any, Any]:
@@ -103,13 +217,13 @@ def _inflection_tables() -> tuple[Any, Any]:
 @lru_cache(maxsize=1)
 def _all_lemmas() -> Callable[[str], dict[str, Any]]:
     """``lemminflect.getAllLemmas`` without its per-call deep copy (see ``_shallow``)."""
-    return _fast_or_public("getAllLemmas", _lemma_tables)
+    return _fast_or_public("getAllLemmas", _lemma_tables, "lemmas")
 
 
 @lru_cache(maxsize=1)
 def _all_inflections() -> Callable[[str], dict[str, Any]]:
     """``lemminflect.getAllInflections`` without its per-call deep copy (see ``_shallow``)."""
-    return _fast_or_public("getAllInflections", _inflection_tables)
+    return _fast_or_public("getAllInflections", _inflection_tables, "inflections")
 
 
 @lru_cache(maxsize=200_000)
