@@ -16,10 +16,12 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import resource
+import subprocess
 import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from importlib import resources
 from typing import Any
 
 from unspin.evaluation import harness as H
@@ -355,6 +357,25 @@ def main(argv: list[str] | None = None) -> int:
                   "stories above",
                   ["system", "first pass", "second pass", "vs clean (first)", "(second)",
                    "peak RSS"], rows)
+        # What a one-shot command costs, start-up included (imports, model load,
+        # first-use tables): the tables above start their clocks after loading.
+        example = str(resources.files("unspin") / "examples" / "spun_news.txt")
+        rows = []
+        shots: dict[str, list[float]] = {}
+        for _ in range(3):  # interleaved, so drift in the machine's speed hits both
+            for name, extra in (("unspin check", []), ("unspin check --scorer neural",
+                                                       ["--scorer", "neural"])):
+                t = time.perf_counter()
+                subprocess.run([sys.executable, "-m", "unspin.cli.main", "check", *extra,
+                                example], check=True, capture_output=True)
+                shots.setdefault(name, []).append(time.perf_counter() - t)
+        base_shot = sorted(shots["unspin check"])[1]
+        for name, times in shots.items():
+            rows.append([name, ", ".join(f"{t:.2f}" for t in times),
+                         f"{sorted(times)[1]:.2f} s", f"{sorted(times)[1] / base_shot:.2f}x"])
+        rep.table("speed", "One-shot CLI on the bundled 74-word example, a new process each "
+                  "(default LM; three interleaved runs)",
+                  ["command", "seconds per run", "median", "vs n-gram"], rows)
 
     if "scaling" in todo:
         body = "\n\n".join(d.text for d in test[:2000])
