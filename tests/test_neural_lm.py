@@ -477,3 +477,29 @@ def test_word_vocabulary_is_what_decoding_each_token_gives(lm: NeuralLM) -> None
                 and piece[1:].isalpha() and piece[1:].islower()]
     assert list(zip(ids.tolist(), words, strict=True)) == expected
     assert "number" in words
+
+
+def test_llama_config_refuses_what_the_code_does_not_implement(tmp_path: Any) -> None:
+    """Another rotary scheme, a bias or a missing field is refused with a reason,
+    never computed differently from the model's own definition."""
+    import json
+
+    from unspin.errors import ResourceError
+    from unspin.lm.llama import LlamaConfig
+
+    good = {"model_type": "llama", "vocab_size": 10, "hidden_size": 8, "intermediate_size": 16,
+            "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 1,
+            "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0}}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(good))
+    assert LlamaConfig.from_file(path).head_dim == 4
+    for bad, why in (({"rope_parameters": {"rope_type": "yarn", "rope_theta": 1.0}}, "rope_type"),
+                     ({"attention_bias": True}, "attention_bias"),
+                     ({"hidden_act": "gelu"}, "hidden_act"),
+                     ({"vocab_size": None}, "incomplete")):
+        path.write_text(json.dumps({**good, **bad}))
+        with pytest.raises(ResourceError, match=why):
+            LlamaConfig.from_file(path)
+    path.write_text("{not json")
+    with pytest.raises(ResourceError, match="cannot read"):
+        LlamaConfig.from_file(path)

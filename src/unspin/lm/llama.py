@@ -75,21 +75,25 @@ class LlamaConfig:
             raise ResourceError(
                 f"{path}: unspin's Llama code does not support this model "
                 f"({', '.join(f'{k}={raw.get(k)!r}' for k in unsupported)})")
-        heads = int(raw["num_attention_heads"])
-        hidden = int(raw["hidden_size"])
-        return cls(
-            vocab_size=int(raw["vocab_size"]),
-            hidden_size=hidden,
-            intermediate_size=int(raw["intermediate_size"]),
-            num_hidden_layers=int(raw["num_hidden_layers"]),
-            num_attention_heads=heads,
-            num_key_value_heads=int(raw.get("num_key_value_heads") or heads),
-            head_dim=int(raw.get("head_dim") or hidden // heads),
-            rms_norm_eps=float(raw.get("rms_norm_eps", 1e-6)),
-            rope_theta=float(rope["rope_theta"]),
-            tie_word_embeddings=bool(raw.get("tie_word_embeddings", False)),
-            pad_token_id=raw.get("pad_token_id"),
-        )
+        try:
+            heads = int(raw["num_attention_heads"])
+            hidden = int(raw["hidden_size"])
+            return cls(
+                vocab_size=int(raw["vocab_size"]),
+                hidden_size=hidden,
+                intermediate_size=int(raw["intermediate_size"]),
+                num_hidden_layers=int(raw["num_hidden_layers"]),
+                num_attention_heads=heads,
+                num_key_value_heads=int(raw.get("num_key_value_heads") or heads),
+                head_dim=int(raw.get("head_dim") or hidden // heads),
+                rms_norm_eps=float(raw.get("rms_norm_eps", 1e-6)),
+                rope_theta=float(rope["rope_theta"]),
+                tie_word_embeddings=bool(raw.get("tie_word_embeddings", False)),
+                pad_token_id=raw.get("pad_token_id"),
+            )
+        except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
+            raise ResourceError(f"{path}: incomplete model config ({exc!r}); convert the "
+                                "model again") from None
 
 
 class RMSNorm(nn.Module):
@@ -341,7 +345,7 @@ class Tokenizer:
         try:
             self.backend: Any = Backend.from_file(str(path))
             settings = json.loads((directory / "tokenizer_config.json").read_text("utf-8"))
-        except (OSError, ValueError, Exception) as exc:  # tokenizers raises bare Exception
+        except Exception as exc:  # tokenizers raises a bare Exception for a bad file
             raise ResourceError(f"cannot read the tokenizer in {directory}: {exc}") from None
         eos = settings.get("eos_token")
         if isinstance(eos, dict):
