@@ -226,3 +226,36 @@ def test_reopened_positions_cover_what_the_screen_keeps_and_avoid_taken_spans() 
         rest = decoder.local_decisions(words, edges, kept=True, taken=taken)
         assert not any(d.i < b and d.j > a for d in rest for a, b in taken)
     assert reopened_kept > 0, "no kept position was reopened"
+
+
+def test_link_ranking_stops_early_without_changing_the_best_links() -> None:
+    """The generator stops reading a key's links once their static rank rules the
+    rest out (``_rank_links``); the links it keeps, their order and scores must be
+    those of scoring every link, for plain and inflected keys, the screen and full
+    budgets, the shipped channel and one whose bound differs."""
+    from dataclasses import replace
+
+    from unspin.candidates.generate import PRIOR_WEIGHT, CandidateGenerator
+    from unspin.resources.inverse import parse_link
+
+    base = get_bundle(Config()).generator
+    assert base.inverse is not None
+    keys = ["place", "time", "said", "number", "case", "show", "good", "make", "report",
+            "state", "hold", "up to now", "assortment", "qqzzxx"]
+    for channel in (base.channel, replace(base.channel, agree_bonus=0.9, reverse_penalty=0.4,
+                                          inflect_penalty=-0.3),
+                    replace(base.channel, beta=0.3)):
+        gen = CandidateGenerator(base.inverse, None, channel, ("moby", "wordnet", "mythes"))
+        for key in keys:
+            for inflected in (False, True):
+                scored = []
+                for k, link in enumerate(base.inverse.links(key)):
+                    e = parse_link(link)
+                    ch = gen._link_channel_of(e.fanout, e.sources, e.reverse_only, inflected)
+                    if ch is not None:
+                        scored.append((ch + PRIOR_WEIGHT * e.prior, k, e))
+                scored.sort(key=lambda t: t[0], reverse=True)
+                for limit in (16, 96):
+                    scores, entries = gen._rank_links(key, inflected, limit)
+                    assert scores == tuple(s for s, _, _ in scored[:limit]), (key, limit)
+                    assert entries == tuple(e for _, _, e in scored[:limit])

@@ -17,6 +17,7 @@ by the lower-cased span, so a corpus pays for each distinct phrase once.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,7 +26,15 @@ from operator import itemgetter
 from unspin.candidates.learned import LearnedPair, LearnedTable
 from unspin.candidates.lmfill import content_tags
 from unspin.decode.channel import ChannelModel
-from unspin.resources.inverse import SEP, InverseEntry, InverseIndex, mask_fields, parse_link
+from unspin.resources.inverse import (
+    PRIOR_FLOOR,
+    SEP,
+    InverseEntry,
+    InverseIndex,
+    mask_fields,
+    parse_link,
+    static_rank,
+)
 from unspin.resources.thesauri import THESAURI
 from unspin.text import morph
 from unspin.text.tokenize import words as _words
@@ -71,6 +80,10 @@ MIN_SHARED = 3
 #: them in context. Without it the cut keeps rare, specific originals and drops
 #: the frequent words news spinners actually start from ("place" <- "time").
 PRIOR_WEIGHT = 0.5
+
+#: Rounding allowance when a link's static rank bounds its score: the two sum
+#: the same terms in different orders.
+RANK_MARGIN = 1e-9
 
 
 class CandidateGenerator:
@@ -258,6 +271,12 @@ class CandidateGenerator:
         links = self.inverse.links(key)
         memo = self._raw_channel[inflected]
         scored: list[tuple[float, int]] = []
+        # The links are stored best first by static rank, and no link scores
+        # more than ``slack`` above its static rank: once the link just read,
+        # plus ``slack``, falls below the ``limit``-th best score so far, none
+        # after it can enter the best ``limit`` (see ``_rank_slack``).
+        slack = self._rank_slack(inflected)
+        top: list[float] = []  # min-heap of the best ``limit`` scores
         for k, link in enumerate(links):
             _, mask, fan, prior = link.split(SEP)
             try:
@@ -266,12 +285,45 @@ class CandidateGenerator:
                 names, reverse_only = mask_fields(mask)
                 channel = memo[mask, fan] = self._link_channel_of(
                     int(fan), names, reverse_only, inflected)
-            if channel is not None:
-                scored.append((channel + PRIOR_WEIGHT * float(prior), k))
+            if channel is None:
+                continue
+            score = channel + PRIOR_WEIGHT * float(prior)
+            scored.append((score, k))
+            if slack is None:
+                continue
+            if len(top) < limit:
+                heapq.heappush(top, score)
+            elif score > top[0]:
+                heapq.heapreplace(top, score)
+            if len(top) == limit and k % 4 == 3 and (
+                    static_rank(int(mask), int(fan), float(prior)) + slack
+                    < top[0] - RANK_MARGIN):
+                break
         # reverse=True keeps equal scores in index order, like a key of -score
         scored.sort(key=itemgetter(0), reverse=True)
         best = scored[:limit]
         return tuple(score for score, _ in best), tuple(parse_link(links[k]) for _, k in best)
+
+    @lru_cache(maxsize=2)  # noqa: B019 - two values per generator, which lives with its bundle
+    def _rank_slack(self, inflected: bool) -> float | None:
+        """The most any link's score (channel plus weighted prior) can exceed its
+        static rank (``resources.inverse.static_rank``), or None when that is
+        unbounded (a channel that rewards fan-out more than the static rank does).
+
+        With the shipped channel the two agree up to the inflection penalty, so
+        the bound is 0 (-0.2 for inflected keys) and screen mode, which keeps
+        16 links, reads about as many.
+        """
+        ch = self.channel
+        if ch.beta < 0.5:
+            return None  # (0.5 - beta) * log(fan-out) grows without bound
+        n = len(THESAURI)
+        slack = max(0.0, (ch.agree_bonus - 0.5) * (n - 1))  # enabled vs listed sources
+        slack += max(0.0, 1.0 - ch.reverse_penalty)  # the static rank charges 1.0
+        slack += -ch.inflect_penalty if inflected else 0.0
+        # the prior, in [3 * PRIOR_FLOOR, 0], weighs 0.5 in the static rank
+        slack += max(0.0, (PRIOR_WEIGHT - 0.5) * 3 * PRIOR_FLOOR)
+        return slack
 
     def _link_channel_of(self, fanout: int, sources: tuple[str, ...], reverse_only: bool,
                          inflected: bool) -> float | None:

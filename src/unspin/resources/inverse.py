@@ -76,18 +76,20 @@ def _add(table: dict[str, dict[str, list[int]]], spun: str, orig: str, bit: int,
         got[1] = min(got[1], fan)
 
 
-#: Links kept per spun key, best first by :func:`_static_rank`. Common words
+#: Links kept per spun key, best first by :func:`static_rank`. Common words
 #: have hundreds of inverse links; the tail (rare originals with a huge
 #: fan-out, reverse-only, one source) never survives the noisy channel, and
 #: keeping it costs every lookup.
 MAX_LINKS_PER_KEY = 160
 
 
-def _static_rank(mask: int, fanout: int, prior: float) -> float:
+def static_rank(mask: int, fanout: int, prior: float) -> float:
     """Noisy-channel order of a link without its context: channel plus prior.
 
     The channel part mirrors decode/channel.py's defaults; the prior is
     weighted like the generator's ``PRIOR_WEIGHT`` (candidates/generate.py).
+    A key's links are stored in descending order of this rank, which lets the
+    generator stop reading them early (``CandidateGenerator._rank_links``).
     """
     forward = mask & FORWARD_BITS
     both = forward | (mask >> REVERSE_SHIFT)
@@ -148,7 +150,7 @@ def build_inverse(out_path: Path, sources: Iterable[str] = tuple(SOURCE_BITS)) -
     entries = 0
     for spun, originals in table.items():
         ranked = sorted(originals.items(),
-                        key=lambda kv: -_static_rank(kv[1][0], kv[1][1], prior_of(kv[0])))
+                        key=lambda kv: -static_rank(kv[1][0], kv[1][1], prior_of(kv[0])))
         kept = [f"{orig}{SEP}{mask}{SEP}{fan}{SEP}{prior_of(orig)}"
                 for orig, (mask, fan) in ranked[:MAX_LINKS_PER_KEY]]
         keys.append(spun)
