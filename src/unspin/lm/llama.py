@@ -25,7 +25,7 @@ embedding, SiLU, no biases); any other configuration is refused with a
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,23 @@ from unspin.errors import ResourceError
 
 #: One layer's cached keys and values, each (batch, key/value heads, positions, head dim).
 LayerCache = tuple[torch.Tensor, torch.Tensor]
+#: A loaded weight by its name below a module (``"q_proj.weight"``).
+Weights = Callable[[str], torch.Tensor]
+
+
+def _below(weights: Weights, prefix: str) -> Weights:
+    return lambda name: weights(f"{prefix}.{name}")
+
+
+def _linear(weight: torch.Tensor) -> nn.Linear:
+    """An ``nn.Linear`` over a loaded weight. Built at 1 x 1 and handed the weight:
+    built at full size it would allocate and randomly initialise a matrix only
+    to drop it, and built on the meta device its initialisation imports
+    ``torch._dynamo`` (1.5 s)."""
+    layer = nn.Linear(1, 1, bias=False)
+    layer.weight = nn.Parameter(weight, requires_grad=False)
+    layer.out_features, layer.in_features = weight.shape
+    return layer
 
 
 @dataclass(frozen=True)
@@ -97,9 +114,9 @@ class LlamaConfig:
 
 
 class RMSNorm(nn.Module):
-    def __init__(self, size: int, eps: float) -> None:
+    def __init__(self, weight: torch.Tensor, eps: float) -> None:
         super().__init__()
-        self.weight = nn.Parameter(torch.ones(size))
+        self.weight = nn.Parameter(weight, requires_grad=False)
         self.eps = eps
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
@@ -125,16 +142,15 @@ def _repeat_kv(states: torch.Tensor, n_rep: int) -> torch.Tensor:
 
 
 class Attention(nn.Module):
-    def __init__(self, config: LlamaConfig) -> None:
+    def __init__(self, config: LlamaConfig, weights: Weights) -> None:
         super().__init__()
         self.head_dim = config.head_dim
         self.groups = config.num_attention_heads // config.num_key_value_heads
         self.scaling = config.head_dim ** -0.5
-        hidden, dim = config.hidden_size, config.head_dim
-        self.q_proj = nn.Linear(hidden, config.num_attention_heads * dim, bias=False)
-        self.k_proj = nn.Linear(hidden, config.num_key_value_heads * dim, bias=False)
-        self.v_proj = nn.Linear(hidden, config.num_key_value_heads * dim, bias=False)
-        self.o_proj = nn.Linear(config.num_attention_heads * dim, hidden, bias=False)
+        self.q_proj = _linear(weights("q_proj.weight"))
+        self.k_proj = _linear(weights("k_proj.weight"))
+        self.v_proj = _linear(weights("v_proj.weight"))
+        self.o_proj = _linear(weights("o_proj.weight"))
 
     def forward(self, hidden: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor,
                 mask: torch.Tensor | None, past: LayerCache) -> tuple[torch.Tensor, LayerCache]:
@@ -173,11 +189,11 @@ class Attention(nn.Module):
 
 
 class MLP(nn.Module):
-    def __init__(self, config: LlamaConfig) -> None:
+    def __init__(self, weights: Weights) -> None:
         super().__init__()
-        self.gate_proj = nn.Linear(config.hidden_size, config.intermediate_size, bias=False)
-        self.up_proj = nn.Linear(config.hidden_size, config.intermediate_size, bias=False)
-        self.down_proj = nn.Linear(config.intermediate_size, config.hidden_size, bias=False)
+        self.gate_proj = _linear(weights("gate_proj.weight"))
+        self.up_proj = _linear(weights("up_proj.weight"))
+        self.down_proj = _linear(weights("down_proj.weight"))
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
         out: torch.Tensor = self.down_proj(F.silu(self.gate_proj(hidden)) * self.up_proj(hidden))
@@ -185,12 +201,13 @@ class MLP(nn.Module):
 
 
 class DecoderLayer(nn.Module):
-    def __init__(self, config: LlamaConfig) -> None:
+    def __init__(self, config: LlamaConfig, weights: Weights) -> None:
         super().__init__()
-        self.self_attn = Attention(config)
-        self.mlp = MLP(config)
-        self.input_layernorm = RMSNorm(config.hidden_size, config.rms_norm_eps)
-        self.post_attention_layernorm = RMSNorm(config.hidden_size, config.rms_norm_eps)
+        eps = config.rms_norm_eps
+        self.self_attn = Attention(config, _below(weights, "self_attn"))
+        self.mlp = MLP(_below(weights, "mlp"))
+        self.input_layernorm = RMSNorm(weights("input_layernorm.weight"), eps)
+        self.post_attention_layernorm = RMSNorm(weights("post_attention_layernorm.weight"), eps)
 
     def forward(self, hidden: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor,
                 mask: torch.Tensor | None, past: LayerCache) -> tuple[torch.Tensor, LayerCache]:
@@ -203,13 +220,16 @@ class DecoderLayer(nn.Module):
 class Decoder(nn.Module):
     """The Llama decoder: token ids to last hidden states, and its key/value cache."""
 
-    def __init__(self, config: LlamaConfig) -> None:
+    def __init__(self, config: LlamaConfig, weights: Weights) -> None:
         super().__init__()
-        self.padding_idx = config.pad_token_id
-        self.embed_tokens = nn.Embedding(config.vocab_size, config.hidden_size,
-                                         config.pad_token_id)
-        self.layers = nn.ModuleList(DecoderLayer(config) for _ in range(config.num_hidden_layers))
-        self.norm = RMSNorm(config.hidden_size, config.rms_norm_eps)
+        table = weights("embed_tokens.weight")
+        # handed its weight, the layer allocates and initialises nothing
+        rows, cols = table.shape
+        self.embed_tokens = nn.Embedding(rows, cols, padding_idx=config.pad_token_id,
+                                         _weight=table, _freeze=True)
+        self.layers = nn.ModuleList(DecoderLayer(config, _below(weights, f"layers.{n}"))
+                                    for n in range(config.num_hidden_layers))
+        self.norm = RMSNorm(weights("norm.weight"), config.rms_norm_eps)
         dim = config.head_dim
         inv_freq = 1.0 / (config.rope_theta ** (torch.arange(0, dim, 2, dtype=torch.float) / dim))
         self.inv_freq: torch.Tensor
@@ -271,13 +291,15 @@ def _causal_mask(attention_mask: torch.Tensor | None, batch: int, length: int,
 
 
 class LlamaForCausalLM(nn.Module):
-    def __init__(self, config: LlamaConfig) -> None:
+    def __init__(self, config: LlamaConfig, weights: Weights) -> None:
         super().__init__()
         self.config = config
-        self.model = Decoder(config)
-        self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+        self.model = Decoder(config, _below(weights, "model"))
         if config.tie_word_embeddings:
+            self.lm_head = _linear(self.model.embed_tokens.weight)
             self.lm_head.weight = self.model.embed_tokens.weight
+        else:
+            self.lm_head = _linear(weights("lm_head.weight"))
 
     def get_decoder(self) -> Decoder:
         return self.model
@@ -302,35 +324,32 @@ def load_model(directory: Path) -> LlamaForCausalLM:
     from safetensors import safe_open
 
     config = LlamaConfig.from_file(directory / "config.json")
-    with torch.device("meta"):
-        model = LlamaForCausalLM(config)
-    weights = directory / "model.safetensors"
+    path = directory / "model.safetensors"
     state: dict[str, torch.Tensor] = {}
     try:
-        with safe_open(str(weights), framework="pt") as fh:
+        with safe_open(str(path), framework="pt") as fh:
             for name in fh.keys():  # noqa: SIM118 - safe_open is not a mapping
                 # views of the memory-mapped file: the bfloat16 tier converts its
                 # linear layers from them without a float32 copy (unspin.lm.neural)
                 state[name] = fh.get_tensor(name).to(torch.float32)
     except (OSError, RuntimeError, ValueError) as exc:
-        raise ResourceError(f"cannot read the model weights {weights}: {exc}") from None
-    if config.tie_word_embeddings:
-        state.pop("lm_head.weight", None)
-    expected = {name for name, _ in model.named_parameters()}
-    if set(state) != expected:
-        missing = sorted(expected - set(state))[:3]
-        extra = sorted(set(state) - expected)[:3]
-        raise ResourceError(f"{weights} does not match its config (missing {missing}, "
-                            f"unexpected {extra}): convert the model again")
-    model.load_state_dict(state, assign=True, strict=False)
-    if config.tie_word_embeddings:
-        model.lm_head.weight = model.model.embed_tokens.weight
-    # buffers were made on the meta device: build them again for real
-    dim = config.head_dim
-    model.model.inv_freq = 1.0 / (
-        config.rope_theta ** (torch.arange(0, dim, 2, dtype=torch.float) / dim))
+        raise ResourceError(f"cannot read the model weights {path}: {exc}") from None
+    used: set[str] = set()
+
+    def weights(name: str) -> torch.Tensor:
+        used.add(name)
+        return state[name]
+
+    try:
+        model = LlamaForCausalLM(config, weights)
+    except KeyError as exc:
+        raise ResourceError(f"{path} has no weight {exc} that its config needs: "
+                            "convert the model again") from None
+    extra = sorted(set(state) - used - {"lm_head.weight"})
+    if extra:
+        raise ResourceError(f"{path} has weights its config does not use ({extra[:3]}): "
+                            "convert the model again")
     model.eval()
-    model.requires_grad_(False)
     return model
 
 
