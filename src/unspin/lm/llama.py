@@ -255,6 +255,8 @@ class Decoder(nn.Module):
         mask = _causal_mask(attention_mask, batch, length, past_len)
         freqs = position_ids[..., None].float() * self.inv_freq.float()
         emb = torch.cat((freqs, freqs), dim=-1)
+        # "* 1.0": transformers' attention scaling, 1.0 for the default rotary
+        # embedding (kept so the operations are literally the same)
         cos = (emb.cos() * 1.0).to(hidden.dtype)
         sin = (emb.sin() * 1.0).to(hidden.dtype)
         out: list[LayerCache] = []

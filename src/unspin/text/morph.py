@@ -2,13 +2,16 @@
 
 Real spinners keep inflection ("cases" -> "instances", "said" -> "talked
 about"), so a spun word is looked up by its lemma and the original candidate
-is re-inflected with the spun word's tag. lemminflect is imported lazily and
-every function is memoised per process: the vocabulary of a corpus is small
-compared with its token count.
+is re-inflected with the spun word's tag. lemminflect's tables are read once
+per machine and stored as memory-mapped tries in the resource cache
+(``<cache>/v1/morph/``), so a process needs neither lemminflect's import nor
+its half-second table parse; every function is memoised per process: the
+vocabulary of a corpus is small compared with its token count.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from functools import lru_cache
@@ -162,13 +165,15 @@ def _save_table(path: Path, table: dict[str, Any], overrides: dict[str, Any]) ->
             parts.append(_FORM_SEP.join((tag, *forms)))
         if key and merged:
             items.append((key, _TAG_SEP.join(parts).encode()))
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         marisa_trie.BytesTrie(items).save(str(tmp))
-        tmp.replace(path)
+        tmp.replace(path)  # whole or not at all, for processes starting meanwhile
     except OSError:
-        return  # a read-only cache: the next process reads lemminflect's tables again
+        # a read-only or full cache: the next process reads lemminflect's tables again
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def _caps_style(word: str) -> str:
