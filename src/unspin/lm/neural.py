@@ -55,6 +55,7 @@ import copy
 import hashlib
 import importlib.util
 import itertools
+import logging
 import math
 import re
 import shutil
@@ -374,6 +375,9 @@ class NeuralLM:
         else:
             directory = _converted_dir(path)
             if not (directory / _COMPLETE_MARKER).is_file():
+                logging.getLogger("unspin").warning(
+                    "converting the neural LM %s into %s (first use only; about a minute)",
+                    path.name, directory)
                 _convert(path, directory)
         tokenizer = Tokenizer(directory)
         model = load_model(directory)
