@@ -3,7 +3,8 @@
 Input is one or more paths; a ``.lst``/``.paths`` file lists input paths, one
 a line (the way Common Crawl publishes ``warc.paths``). The driver expands the
 inputs and plans units exactly like the local scan (:mod:`unspin.scan.plan`),
-then fans the tasks out as an RDD with one task per partition. Each Spark task
+then fans the tasks out as an RDD, consecutive tasks grouped into at most four
+partitions a core (``PARTITIONS_PER_CORE``). Each Spark task
 opens whole files and iterates records with the same reader
 (:func:`unspin.io.records.iter_file`), calls the same core through
 :func:`unspin.scan.rows.analyze_record`, and the rows are written as Parquet
@@ -58,6 +59,14 @@ from unspin.scan.plan import DEFAULT_BATCH, Unit, group_tasks, plan_units
 from unspin.scan.schema import NAMES
 from unspin.scan.worker import iter_rows
 
+#: Spark partitions per core the job is given. Each partition costs about 80 ms
+#: of scheduling, Python hand-off and one Parquet part on local[2], whatever it
+#: holds: with one planned task a partition, 2,000 news stories in tasks of 25
+#: took 8.4-9.3 s once the workers were warm, and 3.0-3.3 s in 8 partitions
+#: (BENCHMARKS.md, Scan). Four waves a core still let a fast core take over
+#: a slow one's share.
+PARTITIONS_PER_CORE = 4
+
 #: Java options that make a short local driver start faster (C1 only, serial GC).
 DRIVER_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 
@@ -98,7 +107,8 @@ def run_job(spark: Any, inputs: Sequence[str], out_dir: str, config: Config, *,
     units = plan_units(inputs, batch_size, text_field, id_field)
     tasks = [(i, [[u.path, u.start, u.stop] for u in t])
              for i, t in enumerate(group_tasks(units, batch_size))]
-    n = max(1, len(tasks))
+    # consecutive tasks share a partition, at most PARTITIONS_PER_CORE waves of them
+    n = max(1, min(len(tasks), PARTITIONS_PER_CORE * spark.sparkContext.defaultParallelism))
     rdd = spark.sparkContext.parallelize(tasks, n)
     rows = rdd.mapPartitions(partial(partition_rows, config=config, text_field=text_field,
                                      id_field=id_field))
