@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -82,6 +83,28 @@ def test_morphology_runs_without_loading_lemminflect() -> None:
             "assert 'instance' in lemmas('instances') and inflect('say', 'VBD') == 'said'; "
             "assert 'lemminflect' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_damaged_stored_table_is_read_again_from_lemminflect(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stored table that cannot be read (truncated, not a trie, empty) is never
+    trusted: lookups come from lemminflect's own tables, and a good table is
+    written in its place."""
+    from unspin.text import morph
+
+    monkeypatch.setenv("UNSPIN_CACHE", str(tmp_path))
+    version = morph._lemminflect_version()
+    assert version is not None
+    path = morph._table_path("lemmas", version)
+    path.parent.mkdir(parents=True)
+    try:
+        for damage in (b"not a trie" * 20, b""):
+            path.write_bytes(damage)
+            morph._all_lemmas.cache_clear()
+            assert morph._all_lemmas()("instances")["NOUN"] == ("instance",)
+            assert morph._open_table(path) is not None  # stored again, whole
+    finally:
+        morph._all_lemmas.cache_clear()  # later tests open the usual cache's table
 
 
 def test_transfer_case() -> None:
