@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from unspin.fingerprints.signatures import (
     SIGNATURES,
     attribute_family,
@@ -110,3 +112,25 @@ def test_leak_support() -> None:
     assert leak_support("the case", leaked)  # plural folded, stop word ignored
     assert not leak_support("dying", leaked)
     assert not leak_support("the of", leaked)
+
+
+def test_the_one_pass_precheck_never_hides_a_signature(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``find_signatures`` first asks one alternation of every pattern whether any
+    signature is there at all; its answers must equal running every pattern."""
+    import unspin.fingerprints.signatures as sig
+
+    texts = [
+        "Oil prices rose on Monday.\n\nSupply hyperlink\n",
+        "Story text.\nSupply link\nLearn extra »",
+        "Denial of responsibility! This site is an aggregator.\n"
+        "Reporting via Jane Doe; Modifying by Sam Holmes",
+        "The pipeline is a vital supply link for Europe. Learn more about it here.",
+        "x\n  Learn additional  …\n\tSupply link:\nRenunciation of responsibility and "
+        "Learn More Right Here; Enhancing through Reuters",
+        "",
+        "no signature in this one at all",
+    ]
+    fast = [find_signatures(t) for t in texts]
+    monkeypatch.setattr(sig, "_ANY", re.compile(""))  # matches every text: no shortcut
+    assert fast == [find_signatures(t) for t in texts]
+    assert sum(map(len, fast)) >= 10

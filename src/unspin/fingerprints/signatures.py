@@ -154,6 +154,9 @@ SIGNATURES: tuple[Signature, ...] = (
 )
 
 _COMPILED = tuple((sig, re.compile(sig.pattern, re.MULTILINE)) for sig in SIGNATURES)
+#: Any signature at all: where one pattern matches, this alternation matches too
+#: (at that position or earlier), so one pass rules out most texts, which have none.
+_ANY = re.compile("|".join(f"(?:{sig.pattern})" for sig in SIGNATURES), re.MULTILINE)
 _BY_ID = {sig.id: sig for sig in SIGNATURES}
 
 
@@ -183,6 +186,8 @@ class SignatureHit:
 def find_signatures(text: str) -> list[SignatureHit]:
     """Every boilerplate signature in ``text``, in order of position."""
     hits: list[SignatureHit] = []
+    if _ANY.search(text) is None:
+        return hits
     for sig, rx in _COMPILED:
         for m in rx.finditer(text):
             start, end = m.span()
