@@ -4,7 +4,9 @@ Reproduces the table in ``docs/neural-lm.md``. Each runtime is measured in its
 own process (and, for llama-cpp-python, its own venv), writing JSON; ``table``
 prints them side by side as markdown, with ratios::
 
-    # (A) transformers + CPU torch, through unspin.lm.neural (main venv)
+    # (A) CPU torch, through unspin.lm.neural (main venv; its passes run on
+    #     unspin.lm.llama since session 17, and transformers converts the GGUF once;
+    #     the runtime keeps its name "transformers" here so older commands still work)
     .venv/bin/python bench/neural_lm_bench.py run transformers --out /tmp/nlm-tf.json
     # (B) llama-cpp-python, built in a throwaway venv (unspin not needed there)
     /tmp/llvenv/bin/python bench/neural_lm_bench.py run llama-cpp --out /tmp/nlm-ll.json
@@ -147,6 +149,16 @@ def _accuracy(score: Callable[[list[str]], list[float]], pairs: list[tuple[str, 
     }
 
 
+def _version(package: str) -> str:
+    """An installed package's version, without importing it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
 def run_transformers() -> dict[str, Any]:
     start = time.perf_counter()
     import torch
@@ -157,8 +169,9 @@ def run_transformers() -> dict[str, Any]:
     lm = NeuralLM.load()
     loaded = time.perf_counter()
     out: dict[str, Any] = {
-        "runtime": "transformers " + __import__("transformers").__version__
-        + f" + torch {torch.__version__} (threads {torch.get_num_threads()})",
+        "runtime": f"unspin.lm.llama + torch {torch.__version__} "
+        f"(threads {torch.get_num_threads()}; GGUF converted by transformers "
+        + _version("transformers") + ")",
         "import_s": imported - start,
         "load_s": loaded - imported,
         "rss_after_load_mb": _rss_mb(),
