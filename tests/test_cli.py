@@ -135,6 +135,24 @@ def test_resources_status_says_where(unspin_cli: list[str]) -> None:
     assert "directory" in info and "inverse.marisa" in info["sizes"]
 
 
+@pytest.mark.engine
+def test_resources_build_readies_the_stored_tables_and_the_neural_model(
+        unspin_cli: list[str]) -> None:
+    """The setup command's ``resources build --neural`` leaves nothing for the
+    first analysis to build: the lemminflect tables are stored and the accurate
+    tier's model converted, where the analyses read them."""
+    from unspin.lm.neural import _COMPLETE_MARKER
+    from unspin.resources.cache import cache_dir
+
+    out = run(unspin_cli, "resources", "build", "--neural")
+    assert out.returncode == 0, out.stderr
+    assert "resources " in out.stdout
+    ready = out.stdout.split("neural LM ready in ", 1)[1].strip()
+    assert (Path(ready) / _COMPLETE_MARKER).is_file()
+    assert sorted(p.name.split("-")[2] for p in (cache_dir() / "morph").glob("*.marisa")) == [
+        "inflections", "lemmas"]
+
+
 def test_learn_from_trace(unspin_cli: list[str], tmp_path: Path) -> None:
     sources = tmp_path / "sources.jsonl"
     stories = [

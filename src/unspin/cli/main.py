@@ -209,14 +209,24 @@ def lm_build(
 def resources_build(
     cache: CacheOpt = None,
     force: Annotated[bool, typer.Option("--force", help="rebuild even if up to date.")] = False,
+    neural: Annotated[bool, typer.Option(
+        "--neural", help="also convert the accurate tier's model once (about a minute; "
+        "needs the [neural] extra), into $UNSPIN_CACHE or ~/.cache/unspin, where "
+        "--scorer neural reads it.")] = False,
 ) -> None:
     """Build the inverse-thesaurus index and default n-gram model from installed packages."""
     from unspin.resources.build import build_all
     from unspin.resources.cache import cache_dir
+    from unspin.text import morph
 
     manifest = build_all(cache, force=force)
+    morph.prepare()
     state = "up to date" if manifest.get("up_to_date") else "built"
     typer.echo(f"resources {state} in {cache_dir(cache)}")
+    if neural:
+        from unspin.lm.neural import ensure_converted
+
+        typer.echo(f"neural LM ready in {ensure_converted()}")
 
 
 @resources_app.command("status")

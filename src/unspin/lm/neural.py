@@ -78,6 +78,7 @@ __all__ = [
     "PositionEvidence",
     "TextEvidence",
     "default_gguf_path",
+    "ensure_converted",
     "get_neural_lm",
     "resolve_precision",
 ]
@@ -230,6 +231,29 @@ def _convert(gguf: Path, target: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def ensure_converted(model_path: str | None = None) -> Path:
+    """The converted model directory for ``model_path`` (a ``.gguf`` file, a
+    converted directory, or None for the installed default), converting the
+    GGUF first if this cache has not yet (about a minute, once).
+
+    ``unspin resources build --neural`` calls it, so a new machine's setup
+    pays for the conversion instead of the first analysis.
+    """
+    _import_runtime()
+    path = Path(model_path) if model_path is not None else default_gguf_path()
+    if not path.exists():
+        raise ResourceError(f"no neural LM at {path}: pass a .gguf file or {INSTALL_HINT}")
+    if path.is_dir():
+        return path
+    directory = _converted_dir(path)
+    if not (directory / _COMPLETE_MARKER).is_file():
+        logging.getLogger("unspin").warning(
+            "converting the neural LM %s into %s (first use only; about a minute)",
+            path.name, directory)
+        _convert(path, directory)
+    return directory
+
+
 def _bfloat16_linears(model: Any, *, copy_model: bool) -> Any:
     """``model`` with bfloat16 weights in its linear layers: a copy that shares
     every other tensor (the input embedding, the norms) with ``model``, or
@@ -367,23 +391,13 @@ class NeuralLM:
         """
         from unspin.lm.llama import Tokenizer, load_model
 
-        path = Path(model_path) if model_path is not None else default_gguf_path()
-        if not path.exists():
-            raise ResourceError(f"no neural LM at {path}: pass a .gguf file or {INSTALL_HINT}")
-        if path.is_dir():
-            directory = path
-        else:
-            directory = _converted_dir(path)
-            if not (directory / _COMPLETE_MARKER).is_file():
-                logging.getLogger("unspin").warning(
-                    "converting the neural LM %s into %s (first use only; about a minute)",
-                    path.name, directory)
-                _convert(path, directory)
+        directory = ensure_converted(model_path)
         tokenizer = Tokenizer(directory)
         model = load_model(directory)
         if precision == "bfloat16":
             _bfloat16_linears(model, copy_model=False)
-        return cls(model, tokenizer, source=str(path), precision=precision)
+        source = model_path if model_path is not None else str(default_gguf_path())
+        return cls(model, tokenizer, source=source, precision=precision)
 
     def _logits(self, **inputs: Any) -> Any:
         """The model's float32 logits, the pass run at ``self.precision``."""

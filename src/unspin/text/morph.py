@@ -219,6 +219,14 @@ def _inflection_tables() -> tuple[Any, Any]:
     return Inflections()._getInflDict(), Inflections()._getOverridesDict()
 
 
+def prepare() -> None:
+    """Open the stored lemma and inflection tables, writing them first if this
+    cache has none: what ``unspin resources build`` does, so that the first
+    analysis on a new machine does not."""
+    _all_lemmas()
+    _all_inflections()
+
+
 @lru_cache(maxsize=1)
 def _all_lemmas() -> Callable[[str], dict[str, Any]]:
     """``lemminflect.getAllLemmas`` without its per-call deep copy (see ``_shallow``)."""
