@@ -213,10 +213,11 @@ class InverseIndex:
         """The stored links of ``spun``, undecoded (``original SEP mask SEP fanout SEP
         prior``), in index order.
 
-        Candidate generation scores every link but keeps only the best few;
-        building an entry for each of up to 160 links was a third of a cold
-        screen-mode run, so it parses the fields it scores and builds entries
-        (:func:`parse_link`) only for the links it keeps.
+        Candidate generation scores links, in this order, until no later one
+        can make its best few, and keeps those; building an entry for each of
+        up to 160 links was a third of a cold screen-mode run, so it parses the
+        fields it scores and builds entries (:func:`parse_link`) only for the
+        links it keeps.
         """
         got = self._trie.get(spun)
         if not got:
