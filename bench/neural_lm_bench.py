@@ -25,6 +25,7 @@ contexts (``<|endoftext|>``, ``<|im_start|>``, none, the chat template).
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import math
 import os
@@ -149,16 +150,6 @@ def _accuracy(score: Callable[[list[str]], list[float]], pairs: list[tuple[str, 
     }
 
 
-def _version(package: str) -> str:
-    """An installed package's version, without importing it."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(package)
-    except PackageNotFoundError:
-        return "(not installed)"
-
-
 def run_transformers() -> dict[str, Any]:
     start = time.perf_counter()
     import torch
@@ -171,7 +162,7 @@ def run_transformers() -> dict[str, Any]:
     out: dict[str, Any] = {
         "runtime": f"unspin.lm.llama + torch {torch.__version__} "
         f"(threads {torch.get_num_threads()}; GGUF converted by transformers "
-        + _version("transformers") + ")",
+        f"{importlib.metadata.version('transformers')})",
         "import_s": imported - start,
         "load_s": loaded - imported,
         "rss_after_load_mb": _rss_mb(),

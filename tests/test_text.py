@@ -56,7 +56,8 @@ def test_morphology_round_trip_keeps_inflection() -> None:
 def test_stored_morphology_tables_answer_what_lemminflect_answers(tmp_path: Path) -> None:
     """lemminflect's tables are stored once as tries (``morph._save_table``) so a
     process need not parse them; every lookup, in every caps style, must equal
-    lemminflect's own public function."""
+    lemminflect's own public function, from the stored table and from the
+    tables in memory (what a process reads before anything is stored)."""
     import lemminflect
 
     from unspin.text import morph
@@ -68,11 +69,13 @@ def test_stored_morphology_tables_answer_what_lemminflect_answers(tmp_path: Path
         path = tmp_path / f"{kind}.marisa"
         morph._save_table(path, table, overrides)
         lookup = morph._stored(morph._open_table(path))
+        in_memory = morph._shallow(table, overrides)  # a new cache's first process
         keys = [*sorted(set(table) | set(overrides))[::11], *overrides, "qqzzxx", ""]
         assert len(keys) > 3000
         for key in keys:
             for word in (key, key.upper(), key.capitalize(), key.title()):
                 assert lookup(word) == public(word), (kind, word)
+                assert in_memory(word) == public(word), (kind, word)
 
 
 def test_morphology_runs_without_loading_lemminflect() -> None:

@@ -217,10 +217,8 @@ def resources_build(
     """Build the inverse-thesaurus index and default n-gram model from installed packages."""
     from unspin.resources.build import build_all
     from unspin.resources.cache import cache_dir
-    from unspin.text import morph
 
     manifest = build_all(cache, force=force)
-    morph.prepare()
     state = "up to date" if manifest.get("up_to_date") else "built"
     typer.echo(f"resources {state} in {cache_dir(cache)}")
     if neural:

@@ -52,7 +52,8 @@ def _linear(weight: torch.Tensor) -> nn.Linear:
     to drop it, and built on the meta device its initialisation imports
     ``torch._dynamo`` (1.5 s)."""
     layer = nn.Linear(1, 1, bias=False)
-    layer.weight = nn.Parameter(weight, requires_grad=False)
+    layer.weight = (weight if isinstance(weight, nn.Parameter)  # shared, as a tied head is
+                    else nn.Parameter(weight, requires_grad=False))
     layer.out_features, layer.in_features = weight.shape
     return layer
 
@@ -297,11 +298,8 @@ class LlamaForCausalLM(nn.Module):
         super().__init__()
         self.config = config
         self.model = Decoder(config, _below(weights, "model"))
-        if config.tie_word_embeddings:
-            self.lm_head = _linear(self.model.embed_tokens.weight)
-            self.lm_head.weight = self.model.embed_tokens.weight
-        else:
-            self.lm_head = _linear(weights("lm_head.weight"))
+        self.lm_head = _linear(self.model.embed_tokens.weight if config.tie_word_embeddings
+                               else weights("lm_head.weight"))
 
     def get_decoder(self) -> Decoder:
         return self.model

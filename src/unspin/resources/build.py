@@ -37,9 +37,14 @@ def _fingerprint_inputs() -> dict[str, str]:
 
 
 def build_all(override: str | None = None, force: bool = False) -> dict[str, Any]:
+    """Build what is missing or stale; also store lemminflect's tables (in the
+    cache the analyses read, ``$UNSPIN_CACHE`` or the default) so the first
+    analysis builds nothing."""
     from unspin.lm.ngram import build_default_ngram
     from unspin.resources.inverse import build_inverse
+    from unspin.text import morph
 
+    morph.prepare()
     directory = cache_dir(override)
     directory.mkdir(parents=True, exist_ok=True)
     inputs = _fingerprint_inputs()

@@ -7,8 +7,9 @@ Layout (``unspin resources status`` prints it)::
     <cache>/v1/default.arpa      default n-gram model (Norvig web counts)
     <cache>/v1/learned.tsv       merged learned substitution table
     <cache>/v1/morph/            lemminflect's lemma and inflection tables as tries,
-                                 written on first use (unspin.text.morph)
-    <cache>/v1/neural/           the accurate tier's converted model, on first use
+                                 written by `unspin resources build` or on first use
+    <cache>/v1/neural/           the accurate tier's converted model, written by
+                                 `unspin resources build --neural` or on first use
 
 Every file is self-describing through the manifest, which records a
 ``format`` version; a reader that finds another version refuses with a

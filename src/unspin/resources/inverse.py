@@ -202,12 +202,11 @@ class InverseIndex:
     def __contains__(self, key: str) -> bool:
         return key in self._trie
 
-    @lru_cache(maxsize=100_000)  # noqa: B019 - one index per process, lives forever
     def lookup(self, spun: str) -> tuple[InverseEntry, ...]:
-        got = self._trie.get(spun)
-        if not got:
-            return ()
-        return tuple(parse_link(link) for link in got[0].decode().split(LINK_SEP))
+        """Every link of ``spun`` as an entry, in index order. Not memoised: the
+        analyses read links through :meth:`links` and decode only those they
+        keep; this whole view is for inspection and tests."""
+        return tuple(parse_link(link) for link in self.links(spun))
 
     def links(self, spun: str) -> list[str]:
         """The stored links of ``spun``, undecoded (``original SEP mask SEP fanout SEP

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -63,20 +63,35 @@ def _shallow(table: dict[str, Any], overrides: dict[str, Any]) -> Callable[[str]
     functions over every key of lemminflect 0.2.3's tables, each in lower,
     upper, capitalised and title case).
     """
-    from lemminflect.core.LexicalUtils import applyCapsStyleToDict, getCapsStyle
-
     def entry(word: str) -> dict[str, Any]:
         key = word.lower()
         out = dict(table.get(key, {}))
         out.update(overrides.get(key, {}))
-        style = getCapsStyle(word)
-        if style == "lower":  # applyCapsStyleToDict's lower-case branch, minus its checks
-            return {tag: tuple(w.lower() for w in forms) if isinstance(forms, list | tuple)
-                    else forms.lower() for tag, forms in out.items()}
-        result: dict[str, Any] = applyCapsStyleToDict(out, style)
-        return result
+        return _styled(out.items(), word)
 
     return entry
+
+
+#: lemminflect's ``applyCapsStyle``, by the names its ``getCapsStyle`` gives.
+_CASE: dict[str, Callable[[str], str]] = {
+    "lower": str.lower, "all_upper": str.upper, "first_upper": str.capitalize}
+
+
+def _caps_style(word: str) -> str:
+    """lemminflect's ``getCapsStyle``."""
+    if word.isupper():
+        return "all_upper"
+    if word and word[0].isupper():
+        return "first_upper"
+    return "lower"
+
+
+def _styled(items: Iterable[tuple[str, Any]], word: str) -> dict[str, Any]:
+    """lemminflect's ``applyCapsStyleToDict`` with ``word``'s caps style: every
+    spelling (a tuple of them, or one string) in the style of ``word``."""
+    case = _CASE[_caps_style(word)]
+    return {tag: tuple(map(case, forms)) if isinstance(forms, list | tuple) else case(forms)
+            for tag, forms in items}
 
 
 def _fast_or_public(public: str, tables: Callable[[], tuple[Any, Any]], kind: str
@@ -85,23 +100,21 @@ def _fast_or_public(public: str, tables: Callable[[], tuple[Any, Any]], kind: st
     table of ``kind`` (see ``_stored``) when lemminflect is 0.2.3, else over its
     tables in memory (``_shallow``, storing them for the next process), else
     the public function itself."""
-    version = _lemminflect_version()
-    if version == _KNOWN_VERSION:
-        path = _table_path(kind, version)
-        trie = _open_table(path)
-        if trie is not None:
-            return _stored(trie)
-    lem = _lemminflect()
-    try:
-        got: tuple[Any, Any] | None = tables()
-    except (ImportError, AttributeError):
-        got = None
-    if lem.__version__ != _KNOWN_VERSION or got is None or not all(
-            isinstance(t, dict) for t in got):
-        result: Callable[[str], dict[str, Any]] = getattr(lem, public)
-        return result
-    _save_table(_table_path(kind, lem.__version__), *got)
-    return _shallow(*got)
+    known = _lemminflect_version() == _KNOWN_VERSION
+    path = _table_path(kind, _KNOWN_VERSION)
+    if known and (trie := _open_table(path)) is not None:
+        return _stored(trie)
+    lem = _lemminflect()  # before ``tables``: it keeps lemminflect's spaCy hook out
+    if known:
+        try:
+            got: tuple[Any, Any] | None = tables()
+        except (ImportError, AttributeError):
+            got = None
+        if got is not None and all(isinstance(t, dict) for t in got):
+            _save_table(path, *got)
+            return _shallow(*got)
+    result: Callable[[str], dict[str, Any]] = getattr(lem, public)
+    return result
 
 
 #: The lemminflect release whose tables ``_shallow`` and ``_stored`` read directly.
@@ -176,15 +189,6 @@ def _save_table(path: Path, table: dict[str, Any], overrides: dict[str, Any]) ->
             tmp.unlink(missing_ok=True)
 
 
-def _caps_style(word: str) -> str:
-    """lemminflect's ``getCapsStyle``."""
-    if word.isupper():
-        return "all_upper"
-    if word and word[0].isupper():
-        return "first_upper"
-    return "lower"
-
-
 def _stored(trie: Any) -> Callable[[str], dict[str, Any]]:
     """lemminflect's ``getAll*`` lookup over a stored table (see ``_save_table``),
     with its caps styling: all upper, capitalised, or lower."""
@@ -192,17 +196,8 @@ def _stored(trie: Any) -> Callable[[str], dict[str, Any]]:
         got = trie.get(word.lower())
         if not got:
             return {}
-        style = _caps_style(word)
-        out: dict[str, Any] = {}
-        for part in got[0].decode().split(_TAG_SEP):
-            tag, *forms = part.split(_FORM_SEP)
-            if style == "lower":
-                out[tag] = tuple(f.lower() for f in forms)
-            elif style == "all_upper":
-                out[tag] = tuple(f.upper() for f in forms)
-            else:
-                out[tag] = tuple(f.capitalize() for f in forms)
-        return out
+        parts = (part.split(_FORM_SEP) for part in got[0].decode().split(_TAG_SEP))
+        return _styled(((tag, forms) for tag, *forms in parts), word)
 
     return entry
 
