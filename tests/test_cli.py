@@ -139,16 +139,20 @@ def test_resources_status_says_where(unspin_cli: list[str]) -> None:
 def test_resources_build_readies_the_stored_tables_and_the_neural_model(
         unspin_cli: list[str]) -> None:
     """The setup command's ``resources build --neural`` leaves nothing for the
-    first analysis to build: the lemminflect tables are stored and the accurate
-    tier's model converted, where the analyses read them."""
+    first analysis to build: the lemminflect tables are stored, the accurate
+    tier's model converted and its phrase vectors stored, where the analyses
+    read them."""
     from unspin.lm.neural import _COMPLETE_MARKER
     from unspin.resources.cache import cache_dir
 
     out = run(unspin_cli, "resources", "build", "--neural")
     assert out.returncode == 0, out.stderr
     assert "resources " in out.stdout
-    ready = out.stdout.split("neural LM ready in ", 1)[1].strip()
+    ready = out.stdout.split("neural LM ready in ", 1)[1].split("\n", 1)[0].strip()
     assert (Path(ready) / _COMPLETE_MARKER).is_file()
+    vectors = out.stdout.split("phrase similarity ready in ", 1)[1].split("\n", 1)[0].strip()
+    assert (Path(vectors) / "complete").is_file()
+    assert Path(vectors).parent == cache_dir() / "similarity"
     assert sorted(p.name.split("-")[2] for p in (cache_dir() / "morph").glob("*.marisa")) == [
         "inflections", "lemmas"]
 

@@ -210,9 +210,10 @@ def resources_build(
     cache: CacheOpt = None,
     force: Annotated[bool, typer.Option("--force", help="rebuild even if up to date.")] = False,
     neural: Annotated[bool, typer.Option(
-        "--neural", help="also convert the accurate tier's model once (about a minute; "
-        "needs the [neural] extra), into $UNSPIN_CACHE or ~/.cache/unspin, where "
-        "--scorer neural reads it.")] = False,
+        "--neural", help="also convert the accurate tier's model once (about a minute) "
+        "and store its phrase-similarity vectors (a few minutes; both need the [neural] "
+        "extra), into $UNSPIN_CACHE or ~/.cache/unspin, where --scorer neural reads "
+        "them.")] = False,
 ) -> None:
     """Build the inverse-thesaurus index and default n-gram model from installed packages."""
     from unspin.resources.build import build_all
@@ -225,6 +226,12 @@ def resources_build(
         from unspin.lm.neural import ensure_converted
 
         typer.echo(f"neural LM ready in {ensure_converted()}")
+        from unspin.resources.build import INVERSE_FILE
+        from unspin.resources.similarity import INSTALL_HINT, ensure_built
+
+        table = ensure_built(cache_dir(cache) / INVERSE_FILE, cache)
+        typer.echo(f"phrase similarity ready in {table}" if table is not None
+                   else f"phrase similarity not installed: {INSTALL_HINT}")
 
 
 @resources_app.command("status")

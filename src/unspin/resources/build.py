@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,9 @@ def build_all(override: str | None = None, force: bool = False) -> dict[str, Any
     common = common_words()
     marisa_trie.Trie(common).save(str(directory / COMMON_FILE))
     counts = build_inverse(directory / INVERSE_FILE)
+    # The phrase-similarity vectors are stored per key of this index: a new
+    # index may have other keys, so they are encoded again on next use.
+    shutil.rmtree(directory / "similarity", ignore_errors=True)
     t1 = time.perf_counter()
     build_default_ngram(directory / DEFAULT_NGRAM_FILE)
     t2 = time.perf_counter()
@@ -91,7 +95,10 @@ def status(override: str | None = None) -> dict[str, Any]:
     directory = cache_dir(override)
     manifest = read_manifest(directory)
     sizes = {p.name: p.stat().st_size for p in sorted(directory.iterdir()) if p.is_file()}
-    return {"directory": str(directory), "manifest": manifest, "sizes": sizes}
+    from unspin.resources.similarity import describe
+
+    return {"directory": str(directory), "manifest": manifest, "sizes": sizes,
+            "similarity": describe(override)}
 
 
 def _layout_ok(manifest: dict[str, Any]) -> bool:
