@@ -163,9 +163,11 @@ def _span_from(text: str, toks: Sequence[Token], d: Decision, prob: float,
         chosen_post = next(a.posterior for a in d.alternatives if a.edge is d.chosen)
         given = chosen_post / d.p_changed if d.p_changed > 0 else 0.0
         n_subs = sum(1 for a in d.alternatives if a.edge.proposal is not None)
+        close = (f"; closeness in meaning to '{spun}' {feats['similarity']:.2f}"
+                 if "similarity" in feats else "")
         evidence += (Evidence(
             "ranker", f"P('{chosen}' | substituted) = {given:.3f} among {n_subs} candidates "
-                      "(n-gram, channel and neural scores; decode/rerank.py)",
+                      f"(n-gram, channel and neural scores{close}; decode/rerank.py)",
             given),)
     if "nn_cont_gain" in feats:  # its continuation check
         evidence += (Evidence(
@@ -242,6 +244,7 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
     if tier == "neural":
         from unspin.decode.rescore import rescore
         from unspin.lm.neural import get_neural_lm
+        from unspin.resources.similarity import get_similarity
 
         # Positions the n-gram path kept are reopened: the neural model reads
         # the whole left context and may disagree (with a weak n-gram model,
@@ -255,11 +258,12 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
                 reopened.update((si, k) for k, d in enumerate(merged) if id(d) in new_ids)
                 decisions[si] = merged
         neural_lm = get_neural_lm(precision=config.neural_precision)
+        index = bundle.generator.inverse
         rescored = rescore(
             text, [(toks, ds) for (toks, *_), ds in zip(work, decisions, strict=True)],
             neural_lm, config.channel_weight,
             bundle.generator if "lm" in config.sources else None, breaks, bundle.ranker,
-            ranking)
+            ranking, None if index is None else get_similarity(str(index.path), config.cache_dir))
         decisions, nn_feats, nn_doc = rescored.decisions, rescored.features, rescored.doc
         doc.update(nn_doc)
         for key, feats in nn_feats.items():

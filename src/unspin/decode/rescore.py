@@ -44,6 +44,7 @@ from unspin.text.tokenize import Token
 
 if TYPE_CHECKING:
     from unspin.lm.neural import TextEvidence
+    from unspin.resources.similarity import Similarity
 
 #: A decision as the span model scored it: P(span | spun), its sentence's
 #: tokens, the decision, its features.
@@ -105,7 +106,8 @@ class Rescored(NamedTuple):
 def rescore(text: str, sentences: Sequence[tuple[Sequence[Token], Sequence[Decision]]],
             lm: Any, channel_weight: float, proposals: CandidateGenerator | None = None,
             breaks: Sequence[int] = (), ranker: Ranker | None = None,
-            ranking: list[RankingRow] | None = None) -> Rescored:
+            ranking: list[RankingRow] | None = None,
+            similarity: Similarity | None = None) -> Rescored:
     """Re-rank every decision with one neural pass over ``text``.
 
     Returns the decisions of each sentence, the neural span features of each
@@ -118,8 +120,11 @@ def rescore(text: str, sentences: Sequence[tuple[Sequence[Token], Sequence[Decis
     ``ranker`` chooses among the substitutions (``decode/rerank.py``; the
     fixed sum when None). ``ranking``, when given, receives each decision's
     span, candidate texts and ranking features (for ``bench/fit_ranker.py``).
+    ``similarity`` gives the ranker each candidate's closeness in meaning to
+    the spun text (``resources/similarity.py``; unknown when None).
     """
-    rank = ranker if ranker is not None else Ranker.fixed(channel_weight)
+    rank = (ranker.with_channel_weight(channel_weight) if ranker is not None
+            else Ranker.fixed(channel_weight))
     keys: list[tuple[int, int]] = []
     queries: list[tuple[int, int, list[str]]] = []
     for si, (toks, decisions) in enumerate(sentences):
@@ -160,7 +165,10 @@ def rescore(text: str, sentences: Sequence[tuple[Sequence[Token], Sequence[Decis
                   for e, lm_, nn in scored]
         # P(substituted) from the noisy-channel sum; which original, from the ranker.
         p_keep = softmax(totals)[next(k for k, (e, _, _) in enumerate(scored) if e is keep.edge)]
-        subs = [(k, e.proposal, rank_features(e.proposal, lm_ - keep.lm, nn - pe.spun_first))
+        spun = " ".join(t.norm for t in toks[d.i:d.j])
+        subs = [(k, e.proposal, rank_features(
+                    e.proposal, lm_ - keep.lm, nn - pe.spun_first,
+                    similarity.score(spun, e.proposal.text) if similarity is not None else None))
                 for k, (e, lm_, nn) in enumerate(scored) if e.proposal is not None]
         given = softmax([rank.score(f) for *_, f in subs])
         post = [p_keep] * len(scored)  # the substitutions' entries are overwritten below
@@ -185,6 +193,11 @@ def rescore(text: str, sentences: Sequence[tuple[Sequence[Token], Sequence[Decis
             "nn_rank": math.log1p(pe.rank),
             "nn_entropy": pe.entropy,
         }
+        close = (similarity.score(spun, best.edge.proposal.text)
+                 if similarity is not None and best.edge.proposal is not None
+                 and rank.weights.get("similarity") else None)
+        if close is not None:  # the ranker's evidence line says it; no span model reads it
+            features[(si, di)]["similarity"] = close
     doc = {"nn_mean_lp": ev.mean_lp, "nn_low_share": ev.low_share}
     return Rescored(out, features, doc, ev, {key: n for n, key in enumerate(keys)})
 
