@@ -223,13 +223,11 @@ def resources_build(
     state = "up to date" if manifest.get("up_to_date") else "built"
     typer.echo(f"resources {state} in {cache_dir(cache)}")
     if neural:
-        from unspin.lm.neural import ensure_converted
+        from unspin.resources.build import build_neural
+        from unspin.resources.similarity import INSTALL_HINT
 
-        typer.echo(f"neural LM ready in {ensure_converted()}")
-        from unspin.resources.build import INVERSE_FILE
-        from unspin.resources.similarity import INSTALL_HINT, ensure_built
-
-        table = ensure_built(cache_dir(cache) / INVERSE_FILE, cache)
+        model, table = build_neural(cache)
+        typer.echo(f"neural LM ready in {model}")
         typer.echo(f"phrase similarity ready in {table}" if table is not None
                    else f"phrase similarity not installed: {INSTALL_HINT}")
 

@@ -91,6 +91,19 @@ def build_all(override: str | None = None, force: bool = False) -> dict[str, Any
     return manifest
 
 
+def build_neural(override: str | None = None) -> tuple[Path, Path | None]:
+    """Ready what the accurate tier reads, so its first analysis builds nothing:
+    the GGUF converted once (into ``$UNSPIN_CACHE`` or the default cache, where
+    ``get_neural_lm`` looks) and the phrase-similarity vectors of this cache's
+    inverse index. Returns both directories (the second None without the
+    similarity model's package). Needs the ``[neural]`` extra; call after
+    :func:`build_all`."""
+    from unspin.lm.neural import ensure_converted
+    from unspin.resources.similarity import ensure_built
+
+    return ensure_converted(), ensure_built(cache_dir(override) / INVERSE_FILE, override)
+
+
 def status(override: str | None = None) -> dict[str, Any]:
     directory = cache_dir(override)
     manifest = read_manifest(directory)
