@@ -30,8 +30,8 @@ from unspin.evaluation.baselines import ListMatcher, RarityHeuristic, identity, 
 from unspin.evaluation.datasets import fingerprints_csv, load_real_pairs, load_split
 from unspin.types import Analysis
 
-SECTIONS = ("candidates", "detection", "restoration", "cross", "real", "fingerprints",
-            "papers", "speed", "scaling")
+SECTIONS = ("candidates", "funnel", "detection", "restoration", "cross", "real",
+            "fingerprints", "papers", "speed", "scaling")
 #: The accurate tier: full mode re-ranked by one pass of the neural LM.
 NEURAL = "unspin full + neural"
 NEURAL_DEFAULT = "unspin full + neural, default LM"
@@ -41,7 +41,9 @@ FULL_DEFAULT = "unspin full, default LM"
 NEURAL_F32 = "unspin full + neural, float32"
 SEED = 7
 #: Sections whose rows ``--system`` selects.
-SYSTEM_SECTIONS = ("detection", "restoration", "real", "fingerprints", "papers")
+SYSTEM_SECTIONS = ("funnel", "detection", "restoration", "real", "fingerprints", "papers")
+#: The systems the funnel can follow: the core restorers, by their config overrides.
+FUNNEL_SYSTEMS = ("unspin full", NEURAL, FULL_DEFAULT, NEURAL_DEFAULT)
 
 
 def _paper_row(name: str, r: H.PaperResult) -> list[str]:
@@ -187,6 +189,31 @@ def main(argv: list[str] | None = None) -> int:
                   "learned and fingerprint proposals (no LM proposals; context-free)",
                   ["profile", "substitutions", "candidate recall (full)",
                    "candidate recall (screen)", "no proposal at all"], rows)
+
+    if "funnel" in todo:
+        # Where the gold substitutions are lost: proposals, decisions, the
+        # candidates, the choice, the flag (harness.FunnelResult).
+        from unspin.config import Config
+
+        overrides: dict[str, dict[str, Any]] = {
+            "unspin full": {"ngram_path": ngram}, NEURAL: {"ngram_path": ngram, "scorer": "neural"},
+            FULL_DEFAULT: {}, NEURAL_DEFAULT: {"scorer": "neural"}}
+        real_items = [H.from_real(p) for p in load_real_pairs()]
+        rows = []
+        for name in (n for n in FUNNEL_SYSTEMS if n in chosen):
+            config = Config().merged(**overrides[name]) if overrides[name] else Config()
+            for label, items in [("real", real_items), *((p, spun[p]) for p in H.PROFILE_NAMES)]:
+                f = H.evaluate_funnel(config, items)
+                cand = "n/a" if f.candidate is None else f"{f.candidate:.3f}"
+                rows.append([name, label, str(f.substitutions), f"{f.proposed:.3f}",
+                             f"{f.examined:.3f}", cand, f"{f.chosen:.3f}", f"{f.flagged:.3f}",
+                             f"{f.restored:.3f}"])
+        rep.table("funnel", "Where substitutions are lost: shares of the gold substitutions "
+                  "whose original is proposed (context-free), whose span a decision examines, "
+                  "whose original is among that decision's candidates (accurate tier) and is "
+                  "its choice, whose span is flagged, and restored",
+                  ["system", "profile", "substitutions", "proposed", "examined",
+                   "among candidates", "chosen", "flagged", "restored"], rows)
 
     if "detection" in todo:
         rows = []

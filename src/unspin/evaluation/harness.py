@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from unspin.config import Config
 from unspin.core import apply_edits
 from unspin.evaluation import metrics as M
 from unspin.evaluation.align import align
@@ -225,6 +226,76 @@ def evaluate_false_edits(restorer: Restorer, clean: Sequence[Doc]
                          ) -> tuple[float, tuple[float, float]]:
     """False edits per 1,000 words on clean documents, with a bootstrap 95 % CI."""
     return _false_edit_rate([_edit_row(restorer(d.text), d.text) for d in clean])
+
+
+# -------------------------------------------------------------------- funnel
+
+FUNNEL_STAGES = ("proposed", "examined", "candidate", "chosen", "flagged", "restored")
+
+
+@dataclass
+class FunnelResult:
+    """Where gold substitutions are lost, stage by stage (shares of all of them).
+
+    ``proposed``: the gold original is among the context-free proposals for the
+    gold spun span (thesauri, learned tables, fingerprints; no LM proposals).
+    ``examined``: a decision sits exactly on that span. ``candidate``: the gold
+    is among that decision's candidates (the accurate tier's re-ranked ones,
+    LM proposals included; None for the n-gram tiers, whose candidates are not
+    collected). ``chosen``: the decision's choice is the gold, flagged or not.
+    ``flagged``: a flagged span sits exactly on it. ``restored``: flagged and
+    restored to the gold. The stages after ``examined`` are nested (each a
+    subset of the one before), except ``proposed``: LM proposals can add the
+    gold later.
+    """
+
+    substitutions: int
+    proposed: float
+    examined: float
+    candidate: float | None
+    chosen: float
+    flagged: float
+    restored: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def evaluate_funnel(config: Config, items: Sequence[Labelled]) -> FunnelResult:
+    """The funnel of gold substitutions for ``config`` over ``items`` (see
+    :class:`FunnelResult`), from one ``analyze`` per document with its
+    decisions collected."""
+    from unspin.candidates.generate import lm_tokens
+    from unspin.core import analyze
+    from unspin.resources.bundle import get_bundle
+
+    gen = get_bundle(config).generator
+    counts = dict.fromkeys(FUNNEL_STAGES, 0)
+    n = 0
+    for it in items:
+        decisions: list[Any] = []
+        ranking: list[Any] = []
+        a = analyze(it.spun, config, collect=decisions, ranking=ranking)
+        chosen = {(start, end): text for start, end, text, _ in decisions}
+        candidates = {(r.start, r.end): set(r.texts) for r in ranking}
+        flagged = {(s.start, s.end): " ".join(lm_tokens(s.restored.lower())) for s in a.spans}
+        for (ss, se), (os_, oe) in zip(it.gold_spun, it.gold_orig, strict=True):
+            spun = lm_tokens(it.spun[ss:se].lower())
+            gold = " ".join(lm_tokens(it.original[os_:oe].lower()))
+            if not spun or not gold:
+                continue
+            n += 1
+            key = (ss, se)
+            counts["proposed"] += any(p.text == gold for p in gen.propose(spun))
+            counts["examined"] += key in chosen
+            counts["candidate"] += gold in candidates.get(key, ())
+            counts["chosen"] += chosen.get(key) == gold
+            counts["flagged"] += key in flagged
+            counts["restored"] += flagged.get(key) == gold
+    share = {k: M.safe_ratio(float(v), float(n)) for k, v in counts.items()}
+    return FunnelResult(n, share["proposed"], share["examined"],
+                        share["candidate"] if config.scorer == "neural" else None,
+                        share["chosen"], share["flagged"], share["restored"])
 
 
 # -------------------------------------------------------------- fingerprints
