@@ -10,12 +10,10 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-import unspin
 from unspin.errors import InputError
 from unspin.lm.neural import NeuralLM, get_neural_lm
 
@@ -447,40 +445,6 @@ def test_continuation_check_is_explained_and_replays() -> None:
     (why,) = [e for e in a.evidence if "continuation gain" in e.detail]
     assert why.kind == "verdict"
     assert min(CONTINUATION_CLIP, why.value) == pytest.approx(a.features["cont_max_gain"])
-
-
-def test_the_check_re_chooses_the_original_and_never_moves_a_flag(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """Reading the likeliest substitutions with the next words picks the
-    original the single pass missed ("The assortment of active cases": 'number',
-    not 'variety'), says so, and changes which words are restored, never which
-    spans are flagged or how confidently (the models read the single pass's
-    choice)."""
-    from unspin import Config, apply_edits
-    from unspin.core import analyze
-    from unspin.decode import rescore
-
-    text = (Path(unspin.__file__).parent / "examples" / "spun_news.txt").read_text()
-    config = Config(scorer="neural")
-    a = analyze(text, config)
-    monkeypatch.setattr(rescore, "CHOICE_READINGS", 1)  # the single pass's choice only
-    single = analyze(text, config)
-    assert [(s.start, s.end, s.confidence) for s in a.spans] == [
-        (s.start, s.end, s.confidence) for s in single.spans]
-    assert a.score == single.score and a.features == single.features
-    before = {s.text: s.restored for s in single.spans}
-    after = {s.text: s for s in a.spans}
-    assert before["assortment"] == "variety" and after["assortment"].restored == "number"
-    span = after["assortment"]
-    assert span.candidates[0].text == "number"  # the restored original is listed first
-    (why,) = [e for e in span.evidence if e.detail.startswith("re-chosen")]
-    assert why.kind == "ranker" and "'variety'" in why.detail
-    (read,) = [e for e in span.evidence if e.kind == "continuation"]
-    assert "'variety' and the next words" in read.detail  # what the probability read
-    assert why.value > read.value  # 'number' reads better with what follows
-    assert apply_edits(text, a.edits) == a.restored_text
-    assert [e.source for e in a.edits if e.old == "assortment"] == [
-        "+".join(span.candidates[0].sources)]
 
 
 def test_continuation_check_runs_before_the_document_verdict_on_clean_text() -> None:

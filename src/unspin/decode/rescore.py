@@ -40,7 +40,6 @@ from unspin.candidates.generate import CandidateGenerator
 from unspin.decode.lattice import Alternative, Decision, Edge, softmax
 from unspin.decode.rerank import Ranker, rank_features
 from unspin.decode.spanmodel import clip_logit
-from unspin.text.morph import transfer_case
 from unspin.text.tokenize import Token
 
 if TYPE_CHECKING:
@@ -85,13 +84,6 @@ NN_DOC_FEATURES = ("nn_mean_lp", "nn_low_share")
 #: continuation check (``continuation_check``); the continuation model is
 #: fitted on such decisions only, and the ones below keep their probability.
 CONTINUATION_MIN = 0.2
-#: Substitutions read with the words after them per checked decision (the
-#: single pass's choice and the next best by posterior), and the weight of that
-#: reading's gain against the log posterior when the check re-chooses among them
-#: (:func:`continuation_check`; fitted 1.10 by maximum likelihood on DEV
-#: profile a over the default LM, 65 decisions, scratch; docs/model.md).
-CHOICE_READINGS = 4
-CHOICE_WEIGHT = 1.0
 #: Features of the continuation model, and the clip on the gain (nats).
 CONTINUATION_FEATURES = ("given_logit", "nn_cont_gain")
 CONTINUATION_CLIP = 15.0
@@ -213,63 +205,33 @@ def rescore(text: str, sentences: Sequence[tuple[Sequence[Token], Sequence[Decis
 def continuation_check(text: str, scored: list[Scored], keys: Sequence[tuple[int, int]],
                        rescored: Rescored, lm: Any, model: Any) -> list[Scored]:
     """``scored`` (P(span | spun), sentence tokens, decision, features) with
-    P(span | spun) revised after reading the candidate *and the words after it*,
-    and the original re-chosen by that reading; the gain and the probability
-    before it join the decision's features.
+    P(span | spun) revised after reading the candidate *and the words after it*;
+    the gain and the probability before it join the decision's features.
 
     The single pass judged each candidate by its first token after the left
     context; the continuation gain (``NeuralLM.continuation_gains``: candidate
     plus the next four words, against the spun text plus the same words) says
     whether what follows agrees. ``model`` (a fitted
     :class:`~unspin.decode.spanmodel.LogisticModel` over
-    ``CONTINUATION_FEATURES``) turns the single pass's choice and its gain into
-    the new probability; with None the probability is left as it was (the
-    fitting script collects the gains that way). ``keys`` are the
-    ``(sentence, decision)`` of each entry.
-
-    Which original is restored is a second question (``decode/rerank.py``). The
-    ``CHOICE_READINGS`` likeliest substitutions are all read with the following
-    words, and the one with the highest log posterior plus ``CHOICE_WEIGHT``
-    times its gain becomes the decision's choice ("three-week closure ." cannot
-    tell "period" from "shutdown"; "crossed 10,000" after "instances" can). The
-    probability and the document features still read the single pass's choice,
-    which is what their models were fitted on, so the re-choice changes which
-    words a flag restores, never which spans are flagged. A re-chosen decision
-    lists its choice first among its alternatives and carries the choice's gain
-    (``nn_choice_gain``) for its evidence.
+    ``CONTINUATION_FEATURES``) turns the two into the new probability; with
+    None the probability is left as it was (the fitting script collects the
+    gains that way). ``keys`` are the ``(sentence, decision)`` of each entry.
 
     Every decision whose P(span | spun) reached ``CONTINUATION_MIN`` is
     checked, before the document verdict: the document model reads the
     revised probabilities and the strongest gain
     (:func:`continuation_doc_features`), which separate spun from clean text
     better than the single pass's (docs/model.md, "Document model: the
-    continuation check"). Each reading is a short forward pass, batched.
+    continuation check"). Each check costs a short forward pass.
     """
     todo = [k for k, (given, *_) in enumerate(scored) if given >= CONTINUATION_MIN]
-    # The single pass's choice is read on its own, as the models were fitted:
-    # batched with more readings its gain would move in the last bits.
-    firsts: list[tuple[int, str]] = []
-    queries: list[tuple[int, str]] = []
-    readings: list[list[tuple[Alternative, int]]] = []  # per todo entry: (alternative, query)
+    queries = []
     for k in todo:
         _, toks, d, _ = scored[k]
-        span = rescored.span_of.get(keys[k], -1)
-        spun, chosen = d.surface(text, toks)
-        firsts.append((span, chosen))
-        subs = [a for a in d.alternatives if a.edge.proposal is not None]
-        first = next(a for a in subs if a.edge is d.chosen)
-        others = [a for a in sorted(subs, key=lambda a: -a.posterior) if a is not first]
-        mine = []
-        if len(subs) > 1 and CHOICE_READINGS > 1:
-            for a in [first, *others][:CHOICE_READINGS]:
-                assert a.edge.proposal is not None
-                mine.append((a, len(queries)))
-                queries.append((span, transfer_case(spun, a.edge.proposal.text)))
-        readings.append(mine)
+        queries.append((rescored.span_of.get(keys[k], -1), d.surface(text, toks)[1]))
     out = list(scored)
-    first_gains = lm.continuation_gains(rescored.evidence, firsts) if firsts else []
     gains = lm.continuation_gains(rescored.evidence, queries) if queries else []
-    for k, gain, mine in zip(todo, first_gains, readings, strict=True):
+    for k, gain in zip(todo, gains, strict=True):
         if gain is None:
             continue
         given, toks, d, feats = scored[k]
@@ -277,30 +239,8 @@ def continuation_check(text: str, scored: list[Scored], keys: Sequence[tuple[int
         feats["span_given_first_pass"] = given
         prob = (model.probability(continuation_features(given, gain)) if model is not None
                 else given)
-        read = [(a, gains[q]) for a, q in mine if gains[q] is not None]
-        if read:
-            best, best_gain = max(read, key=lambda t: _choice_score(t[0].posterior, t[1]))
-            first = mine[0][0]
-            if best is not first:
-                rest = [a for a in d.alternatives if a is not best and a is not first]
-                d = replace(d, chosen=best.edge, alternatives=(best, first, *rest))
-                feats["nn_choice_gain"] = best_gain
         out[k] = (prob, toks, d, feats)
     return out
-
-
-def _choice_score(posterior: float, gain: float) -> float:
-    return math.log(max(posterior, 1e-12)) + CHOICE_WEIGHT * gain
-
-
-def first_choice(d: Decision, feats: dict[str, float]) -> Alternative:
-    """The single pass's choice among ``d``'s substitutions, which the
-    continuation check's probability and gain read: ``d.chosen``, unless the
-    check re-chose (``nn_choice_gain`` in ``feats``), which lists its choice
-    first and the single pass's second."""
-    if "nn_choice_gain" in feats:
-        return d.alternatives[1]
-    return next(a for a in d.alternatives if a.edge is d.chosen)
 
 
 def strongest_continuation(scored: Sequence[Scored]) -> Scored | None:
