@@ -2,7 +2,7 @@
 
     python bench/run.py [--quick] [--section NAME[,NAME]] [--system NAME ...] [--out FILE]
 
-Sections: candidates, detection, restoration, cross, real, fingerprints, papers, speed,
+Sections: candidates, funnel, detection, restoration, cross, real, fingerprints, papers, speed,
 scaling.
 Each table is preceded by the exact command that reproduces it. Sample sizes
 are printed; the full run is sized for about 30 minutes on 2 cores (the core

@@ -244,9 +244,10 @@ class FunnelResult:
     LM proposals included; None for the n-gram tiers, whose candidates are not
     collected). ``chosen``: the decision's choice is the gold, flagged or not.
     ``flagged``: a flagged span sits exactly on it. ``restored``: flagged and
-    restored to the gold. The stages after ``examined`` are nested (each a
-    subset of the one before), except ``proposed``: LM proposals can add the
-    gold later.
+    restored to the gold. ``candidate``, ``chosen`` and ``flagged`` count
+    examined substitutions only, ``chosen`` those among the candidates, and
+    ``restored`` those both chosen and flagged; ``proposed`` is not an upper
+    bound on the rest (LM proposals can add the gold later).
     """
 
     substitutions: int
