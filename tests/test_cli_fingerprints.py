@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-DEV_CSV = (
-    Path(__file__).resolve().parents[2] / "shared" / "data" / "dev" / "pps_fingerprints_dev.csv"
-)
+# ../shared/data, or $UNSPIN_DATA_DIR (as in conftest.py)
+DATA = Path(os.environ.get("UNSPIN_DATA_DIR",
+                           Path(__file__).resolve().parents[2] / "shared" / "data"))
+DEV_CSV = DATA / "dev" / "pps_fingerprints_dev.csv"
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 

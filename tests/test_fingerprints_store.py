@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -28,9 +29,10 @@ from unspin.fingerprints.store import (
     write_pps_csv,
 )
 
-DEV_CSV = (
-    Path(__file__).resolve().parents[2] / "shared" / "data" / "dev" / "pps_fingerprints_dev.csv"
-)
+# ../shared/data, or $UNSPIN_DATA_DIR (as in conftest.py)
+DATA = Path(os.environ.get("UNSPIN_DATA_DIR",
+                           Path(__file__).resolve().parents[2] / "shared" / "data"))
+DEV_CSV = DATA / "dev" / "pps_fingerprints_dev.csv"
 
 
 def test_dev_csv_imports_with_zero_failures() -> None:
