@@ -163,7 +163,6 @@ def main(argv: list[str] | None = None) -> int:
     if "candidates" in todo:
         # The ceiling of restoration: is the original among the candidates the
         # sources propose for the gold spun span (context-free, before the LM)?
-        from unspin.candidates.generate import lm_tokens
         from unspin.config import Config
         from unspin.resources.bundle import get_bundle
 
@@ -173,11 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         for label, items in [*((p, spun[p]) for p in H.PROFILE_NAMES), ("real", real_items)]:
             n = hit = none = hit_screen = 0
             for it in items:
-                for (ss, se), (os_, oe) in zip(it.gold_spun, it.gold_orig, strict=True):
-                    sp = lm_tokens(it.spun[ss:se].lower())
-                    og = " ".join(lm_tokens(it.original[os_:oe].lower()))
-                    if not sp or not og:
-                        continue
+                for _, sp, og in H.gold_pairs(it):
                     n += 1
                     props = gen.propose(sp)
                     none += not props
@@ -201,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         real_items = [H.from_real(p) for p in load_real_pairs()]
         rows = []
         for name in (n for n in FUNNEL_SYSTEMS if n in chosen):
-            config = Config().merged(**overrides[name]) if overrides[name] else Config()
+            config = Config().merged(**overrides[name])
             for label, items in [("real", real_items), *((p, spun[p]) for p in H.PROFILE_NAMES)]:
                 f = H.evaluate_funnel(config, items)
                 cand = "n/a" if f.candidate is None else f"{f.candidate:.3f}"

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-# ../shared/data, or $UNSPIN_DATA_DIR (as in conftest.py)
-DATA = Path(os.environ.get("UNSPIN_DATA_DIR",
-                           Path(__file__).resolve().parents[2] / "shared" / "data"))
-DEV_CSV = DATA / "dev" / "pps_fingerprints_dev.csv"
+from conftest import SHARED
+
+DEV_CSV = SHARED / "dev" / "pps_fingerprints_dev.csv"  # SHARED honours $UNSPIN_DATA_DIR
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 

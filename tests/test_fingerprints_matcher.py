@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 
+from conftest import SHARED
 from unspin.errors import InputError
 from unspin.fingerprints.document import DocumentIndex
 from unspin.fingerprints.grammar import evaluate, parse
 from unspin.fingerprints.matcher import FingerprintMatcher, anchor_keys
 from unspin.fingerprints.store import Fingerprint, FingerprintSet, fingerprint_id, import_pps_csv
 
-# ../shared/data, or $UNSPIN_DATA_DIR (as in conftest.py)
-DATA = Path(os.environ.get("UNSPIN_DATA_DIR",
-                           Path(__file__).resolve().parents[2] / "shared" / "data"))
+DATA = SHARED  # ../shared/data, or $UNSPIN_DATA_DIR (conftest.py)
 DEV_CSV = DATA / "dev" / "pps_fingerprints_dev.csv"
 REUTERS = DATA / "corpora" / "reuters21578.jsonl"
 

@@ -6,11 +6,11 @@ import csv
 import hashlib
 import io
 import json
-import os
 from pathlib import Path
 
 import pytest
 
+from conftest import SHARED
 from unspin.errors import FormatError
 from unspin.fingerprints.grammar import parse
 from unspin.fingerprints.store import (
@@ -29,10 +29,7 @@ from unspin.fingerprints.store import (
     write_pps_csv,
 )
 
-# ../shared/data, or $UNSPIN_DATA_DIR (as in conftest.py)
-DATA = Path(os.environ.get("UNSPIN_DATA_DIR",
-                           Path(__file__).resolve().parents[2] / "shared" / "data"))
-DEV_CSV = DATA / "dev" / "pps_fingerprints_dev.csv"
+DEV_CSV = SHARED / "dev" / "pps_fingerprints_dev.csv"  # SHARED honours $UNSPIN_DATA_DIR
 
 
 def test_dev_csv_imports_with_zero_failures() -> None:

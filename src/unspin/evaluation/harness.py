@@ -18,7 +18,7 @@ import io
 import json
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -245,9 +245,10 @@ class FunnelResult:
     collected). ``chosen``: the decision's choice is the gold, flagged or not.
     ``flagged``: a flagged span sits exactly on it. ``restored``: flagged and
     restored to the gold. ``candidate``, ``chosen`` and ``flagged`` count
-    examined substitutions only, ``chosen`` those among the candidates, and
-    ``restored`` those both chosen and flagged; ``proposed`` is not an upper
-    bound on the rest (LM proposals can add the gold later).
+    examined substitutions only (``chosen`` also those among the candidates,
+    wherever the neural pass scored the decision), and ``restored`` those both
+    chosen and flagged; ``proposed`` is not an upper bound on the rest (LM
+    proposals can add the gold later).
     """
 
     substitutions: int
@@ -260,6 +261,19 @@ class FunnelResult:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def gold_pairs(item: Labelled) -> Iterator[tuple[tuple[int, int], tuple[str, ...], str]]:
+    """Each gold substitution of ``item`` as its spun span, the spun words as LM
+    tokens and the original as lower-cased LM words (the form candidates take);
+    substitutions with no word on either side are left out."""
+    from unspin.candidates.generate import lm_tokens
+
+    for (ss, se), (os_, oe) in zip(item.gold_spun, item.gold_orig, strict=True):
+        spun = lm_tokens(item.spun[ss:se].lower())
+        gold = " ".join(lm_tokens(item.original[os_:oe].lower()))
+        if spun and gold:
+            yield (ss, se), spun, gold
 
 
 def evaluate_funnel(config: Config, items: Sequence[Labelled]) -> FunnelResult:
@@ -280,13 +294,8 @@ def evaluate_funnel(config: Config, items: Sequence[Labelled]) -> FunnelResult:
         chosen = {(start, end): text for start, end, text, _ in decisions}
         candidates = {(r.start, r.end): set(r.texts) for r in ranking}
         flagged = {(s.start, s.end): " ".join(lm_tokens(s.restored.lower())) for s in a.spans}
-        for (ss, se), (os_, oe) in zip(it.gold_spun, it.gold_orig, strict=True):
-            spun = lm_tokens(it.spun[ss:se].lower())
-            gold = " ".join(lm_tokens(it.original[os_:oe].lower()))
-            if not spun or not gold:
-                continue
+        for key, spun, gold in gold_pairs(it):
             n += 1
-            key = (ss, se)
             counts["proposed"] += any(p.text == gold for p in gen.propose(spun))
             counts["examined"] += key in chosen
             counts["candidate"] += gold in candidates.get(key, ())
