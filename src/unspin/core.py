@@ -170,11 +170,24 @@ def _span_from(text: str, toks: Sequence[Token], d: Decision, prob: float,
                       f"(n-gram, channel and neural scores{close}; decode/rerank.py)",
             given),)
     if "nn_cont_gain" in feats:  # its continuation check
+        from unspin.decode.rescore import CHOICE_READINGS, CHOICE_WEIGHT, first_choice
+
+        first = first_choice(d, feats).edge.proposal
+        assert first is not None
+        read = transfer_case(spun, first.text)
         evidence += (Evidence(
-            "continuation", f"SmolLM2-135M: '{chosen}' and the next words score "
+            "continuation", f"SmolLM2-135M: '{read}' and the next words score "
                             f"{feats['nn_cont_gain']:+.2f} nats over '{spun}' and the same "
                             f"words; P(span | spun) {feats['span_given_first_pass']:.3f} "
                             "before this check", feats["nn_cont_gain"]),)
+        if "nn_choice_gain" in feats:  # the check re-chose the original
+            evidence += (Evidence(
+                "ranker", f"re-chosen with the next words: '{chosen}' scores "
+                          f"{feats['nn_choice_gain']:+.2f} nats over '{spun}' against "
+                          f"{feats['nn_cont_gain']:+.2f} for '{read}'; log posterior + "
+                          f"{CHOICE_WEIGHT:g} x gain is highest for '{chosen}' of the "
+                          f"{CHOICE_READINGS} likeliest substitutions (decode/rescore.py)",
+                feats["nn_choice_gain"]),)
     return Span(start, end, spun, chosen, prob, tuple(candidates), evidence,
                 listed="fingerprints" in d.chosen.proposal.sources)
 
@@ -282,10 +295,7 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
             feats.update(nn_feats.get((si, di), {}))
             scored.append((span_model.probability(feats), toks, d, feats))
             scored_keys.append((si, di))
-            if collect is not None:
-                assert d.chosen.proposal is not None
-                collect.append((toks[d.i].start, toks[d.j - 1].end, d.chosen.proposal.text,
-                                feats))
+    threshold = config.effective_flag_threshold(bundle.operating_points[tier])
     features_cont: dict[str, float] = {}
     verdict: list[Evidence] = []
     if tier == "neural" and (bundle.continuation is not None or collect is not None):
@@ -299,9 +309,14 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
         )
 
         scored = continuation_check(text, scored, scored_keys, rescored, neural_lm,
-                                    bundle.continuation)
+                                    bundle.continuation, rechoose_min=threshold)
         features_cont = continuation_doc_features(scored)
         verdict += _continuation_verdict(text, strongest_continuation(scored))
+    if collect is not None:  # after the continuation check, which may re-choose
+        for _, checked_toks, d, feats in scored:
+            assert d.chosen.proposal is not None
+            collect.append((checked_toks[d.i].start, checked_toks[d.j - 1].end,
+                            d.chosen.proposal.text, feats))
     features = document_features(n_words, [d.p_changed for ds in decisions for d in ds])
     features.update(span_model_features(n_words, [given for given, *_ in scored]))
     features.update(features_cont)
@@ -330,7 +345,6 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
         score = strongest
         verdict.append(Evidence(
             "verdict", f"P(spun) raised to {score:.3f} by a listed fingerprint", score))
-    threshold = config.effective_flag_threshold(bundle.operating_points[tier])
     spans: list[Span] = []
     # below the threshold only because of the document score (Analysis.suspects)
     near: list[Scored] = []
@@ -375,8 +389,13 @@ def _continuation_verdict(text: str, best: Scored | None) -> list[Evidence]:
     came from, so the verdict names the words that moved it."""
     if best is None:
         return []
+    from unspin.decode.rescore import first_choice
+
     _, toks, d, feats = best
-    spun, candidate = d.surface(text, toks)
+    spun = text[toks[d.i].start : toks[d.j - 1].end]
+    first = first_choice(d, feats).edge.proposal
+    assert first is not None
+    candidate = transfer_case(spun, first.text)
     gain = feats["nn_cont_gain"]
     return [Evidence("verdict", f"strongest continuation gain {gain:+.1f} nats: "
                                 f"'{candidate}' for '{spun}' with the next words "

@@ -54,7 +54,9 @@ class Evidence:
     ``kind`` is one of a fixed vocabulary: ``channel`` (a thesaurus / learned
     table / fingerprint link), ``lm`` (language-model gain), ``neural`` (the
     accurate tier's neural gain), ``ranker`` (the accurate tier's choice
-    among substitutions), ``posterior``, ``fingerprint``,
+    among substitutions, and its re-choice with the next words),
+    ``continuation`` (the accurate tier's reading of the next words),
+    ``posterior``, ``fingerprint``, ``verdict`` and ``family`` (document level),
     ``leaked`` (an original word found in a hashtag or slug), ``signature``
     (spinner boilerplate), ``suspect`` (why a span in ``Analysis.suspects`` was
     not flagged).

@@ -40,6 +40,7 @@ from unspin.candidates.generate import CandidateGenerator
 from unspin.decode.lattice import Alternative, Decision, Edge, softmax
 from unspin.decode.rerank import Ranker, rank_features
 from unspin.decode.spanmodel import clip_logit
+from unspin.text.morph import transfer_case
 from unspin.text.tokenize import Token
 
 if TYPE_CHECKING:
@@ -84,6 +85,13 @@ NN_DOC_FEATURES = ("nn_mean_lp", "nn_low_share")
 #: continuation check (``continuation_check``); the continuation model is
 #: fitted on such decisions only, and the ones below keep their probability.
 CONTINUATION_MIN = 0.2
+#: Substitutions read with the words after them per checked decision (the
+#: single pass's choice and the next best by posterior), and the weight of that
+#: reading's gain against the log posterior when the check re-chooses among them
+#: (:func:`continuation_check`; fitted 1.10 by maximum likelihood on DEV
+#: profile a over the default LM, 65 decisions, scratch; docs/model.md).
+CHOICE_READINGS = 4
+CHOICE_WEIGHT = 1.0
 #: Features of the continuation model, and the clip on the gain (nats).
 CONTINUATION_FEATURES = ("given_logit", "nn_cont_gain")
 CONTINUATION_CLIP = 15.0
@@ -203,26 +211,45 @@ def rescore(text: str, sentences: Sequence[tuple[Sequence[Token], Sequence[Decis
 
 
 def continuation_check(text: str, scored: list[Scored], keys: Sequence[tuple[int, int]],
-                       rescored: Rescored, lm: Any, model: Any) -> list[Scored]:
+                       rescored: Rescored, lm: Any, model: Any,
+                       rechoose_min: float = 0.0) -> list[Scored]:
     """``scored`` (P(span | spun), sentence tokens, decision, features) with
-    P(span | spun) revised after reading the candidate *and the words after it*;
-    the gain and the probability before it join the decision's features.
+    P(span | spun) revised after reading the candidate *and the words after it*,
+    and the original re-chosen by that reading; the gain and the probability
+    before it join the decision's features.
 
     The single pass judged each candidate by its first token after the left
     context; the continuation gain (``NeuralLM.continuation_gains``: candidate
     plus the next four words, against the spun text plus the same words) says
     whether what follows agrees. ``model`` (a fitted
     :class:`~unspin.decode.spanmodel.LogisticModel` over
-    ``CONTINUATION_FEATURES``) turns the two into the new probability; with
-    None the probability is left as it was (the fitting script collects the
-    gains that way). ``keys`` are the ``(sentence, decision)`` of each entry.
+    ``CONTINUATION_FEATURES``) turns the single pass's choice and its gain into
+    the new probability; with None the probability is left as it was (the
+    fitting script collects the gains that way). ``keys`` are the
+    ``(sentence, decision)`` of each entry.
+
+    Which original is restored is a second question (``decode/rerank.py``).
+    Where the revised probability reaches ``rechoose_min`` (the caller passes
+    the flag threshold: below it no span is flagged or listed as a suspect, so
+    its choice is never shown), the next ``CHOICE_READINGS - 1`` substitutions
+    by posterior are read with the following words too, and the one with the
+    highest log posterior plus ``CHOICE_WEIGHT`` times its gain becomes the
+    decision's choice ("three-week closure ." cannot tell "period" from
+    "shutdown"; "crossed 10,000" after "instances" can). The probability and
+    the document features read the single pass's choice, which is what their
+    models were fitted on, so the re-choice changes which words a flag
+    restores, never which spans are flagged. A re-chosen decision lists its
+    choice first among its alternatives and carries the choice's gain
+    (``nn_choice_gain``) for its evidence.
 
     Every decision whose P(span | spun) reached ``CONTINUATION_MIN`` is
     checked, before the document verdict: the document model reads the
     revised probabilities and the strongest gain
     (:func:`continuation_doc_features`), which separate spun from clean text
     better than the single pass's (docs/model.md, "Document model: the
-    continuation check"). Each check costs a short forward pass.
+    continuation check"). Each reading is a short forward pass, batched; the
+    re-choice's readings are a second batch, so they cost nothing on text
+    where nothing is flagged.
     """
     todo = [k for k, (given, *_) in enumerate(scored) if given >= CONTINUATION_MIN]
     queries = []
@@ -231,6 +258,9 @@ def continuation_check(text: str, scored: list[Scored], keys: Sequence[tuple[int
         queries.append((rescored.span_of.get(keys[k], -1), d.surface(text, toks)[1]))
     out = list(scored)
     gains = lm.continuation_gains(rescored.evidence, queries) if queries else []
+    # The re-choice's readings: (entry, the single pass's choice, its gain, others)
+    rechoose: list[tuple[int, Alternative, float, list[tuple[Alternative, int]]]] = []
+    more: list[tuple[int, str]] = []
     for k, gain in zip(todo, gains, strict=True):
         if gain is None:
             continue
@@ -240,7 +270,45 @@ def continuation_check(text: str, scored: list[Scored], keys: Sequence[tuple[int
         prob = (model.probability(continuation_features(given, gain)) if model is not None
                 else given)
         out[k] = (prob, toks, d, feats)
+        subs = [a for a in d.alternatives if a.edge.proposal is not None]
+        if prob < rechoose_min or len(subs) < 2 or CHOICE_READINGS < 2:
+            continue
+        first = next(a for a in subs if a.edge is d.chosen)
+        others = sorted((a for a in subs if a is not first), key=lambda a: -a.posterior)
+        spun = text[toks[d.i].start : toks[d.j - 1].end]
+        span = rescored.span_of.get(keys[k], -1)
+        mine = []
+        for a in others[: CHOICE_READINGS - 1]:
+            assert a.edge.proposal is not None
+            mine.append((a, len(more)))
+            more.append((span, transfer_case(spun, a.edge.proposal.text)))
+        rechoose.append((k, first, gain, mine))
+    more_gains = lm.continuation_gains(rescored.evidence, more) if more else []
+    for k, first, gain, mine in rechoose:
+        read = [(first, gain)] + [(a, g) for a, q in mine
+                                  if (g := more_gains[q]) is not None]
+        best, best_gain = max(read, key=lambda t: _choice_score(t[0].posterior, t[1]))
+        if best is not first:
+            prob, toks, d, feats = out[k]
+            rest = [a for a in d.alternatives if a is not best and a is not first]
+            d = replace(d, chosen=best.edge, alternatives=(best, first, *rest))
+            feats["nn_choice_gain"] = best_gain
+            out[k] = (prob, toks, d, feats)
     return out
+
+
+def _choice_score(posterior: float, gain: float) -> float:
+    return math.log(max(posterior, 1e-12)) + CHOICE_WEIGHT * gain
+
+
+def first_choice(d: Decision, feats: dict[str, float]) -> Alternative:
+    """The single pass's choice among ``d``'s substitutions, which the
+    continuation check's probability and gain read: ``d.chosen``, unless the
+    check re-chose (``nn_choice_gain`` in ``feats``), which lists its choice
+    first and the single pass's second."""
+    if "nn_choice_gain" in feats:
+        return d.alternatives[1]
+    return next(a for a in d.alternatives if a.edge is d.chosen)
 
 
 def strongest_continuation(scored: Sequence[Scored]) -> Scored | None:
