@@ -271,9 +271,9 @@ def continuation_check(text: str, scored: list[Scored], keys: Sequence[tuple[int
                 else given)
         out[k] = (prob, toks, d, feats)
         subs = [a for a in d.alternatives if a.edge.proposal is not None]
-        if prob < rechoose_min or len(subs) < 2 or CHOICE_READINGS < 2:
+        first = next((a for a in subs if a.edge is d.chosen), None)
+        if first is None or prob < rechoose_min or len(subs) < 2 or CHOICE_READINGS < 2:
             continue
-        first = next(a for a in subs if a.edge is d.chosen)
         others = sorted((a for a in subs if a is not first), key=lambda a: -a.posterior)
         spun = text[toks[d.i].start : toks[d.j - 1].end]
         span = rescored.span_of.get(keys[k], -1)
