@@ -295,10 +295,10 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
             feats.update(nn_feats.get((si, di), {}))
             scored.append((span_model.probability(feats), toks, d, feats))
             scored_keys.append((si, di))
-    threshold = config.effective_flag_threshold(bundle.operating_points[tier])
     features_cont: dict[str, float] = {}
     verdict: list[Evidence] = []
-    if tier == "neural" and (bundle.continuation is not None or collect is not None):
+    checked = tier == "neural" and (bundle.continuation is not None or collect is not None)
+    if checked:
         # A second look that reads the words after each candidate, before the
         # document verdict, which reads its answers (fitting runs collect every
         # gain, before a continuation model exists).
@@ -309,10 +309,10 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
         )
 
         scored = continuation_check(text, scored, scored_keys, rescored, neural_lm,
-                                    bundle.continuation, rechoose_min=threshold)
+                                    bundle.continuation)
         features_cont = continuation_doc_features(scored)
         verdict += _continuation_verdict(text, strongest_continuation(scored))
-    if collect is not None:  # after the continuation check, which may re-choose
+    if collect is not None:  # the ranker's choices, as the models read them
         for _, checked_toks, d, feats in scored:
             assert d.chosen.proposal is not None
             collect.append((checked_toks[d.i].start, checked_toks[d.j - 1].end,
@@ -345,6 +345,14 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
         score = strongest
         verdict.append(Evidence(
             "verdict", f"P(spun) raised to {score:.3f} by a listed fingerprint", score))
+    threshold = config.effective_flag_threshold(bundle.operating_points[tier])
+    if checked:
+        # Which original each flagged span restores, re-chosen with the words
+        # after its likeliest substitutions; no flag moves.
+        from unspin.decode.rescore import rechoose
+
+        scored = rechoose(text, scored, scored_keys, rescored, neural_lm,
+                          [score * given >= threshold for given, *_ in scored])
     spans: list[Span] = []
     # below the threshold only because of the document score (Analysis.suspects)
     near: list[Scored] = []

@@ -85,10 +85,10 @@ NN_DOC_FEATURES = ("nn_mean_lp", "nn_low_share")
 #: continuation check (``continuation_check``); the continuation model is
 #: fitted on such decisions only, and the ones below keep their probability.
 CONTINUATION_MIN = 0.2
-#: Substitutions read with the words after them per checked decision (the
+#: Substitutions read with the words after them per flagged decision (the
 #: single pass's choice and the next best by posterior), and the weight of that
-#: reading's gain against the log posterior when the check re-chooses among them
-#: (:func:`continuation_check`; fitted 1.10 by maximum likelihood on DEV
+#: reading's gain against the log posterior when :func:`rechoose` chooses among
+#: them (fitted 1.10 by maximum likelihood on DEV
 #: profile a over the default LM, 65 decisions, scratch; docs/model.md).
 CHOICE_READINGS = 4
 CHOICE_WEIGHT = 1.0
@@ -211,45 +211,27 @@ def rescore(text: str, sentences: Sequence[tuple[Sequence[Token], Sequence[Decis
 
 
 def continuation_check(text: str, scored: list[Scored], keys: Sequence[tuple[int, int]],
-                       rescored: Rescored, lm: Any, model: Any,
-                       rechoose_min: float = 0.0) -> list[Scored]:
+                       rescored: Rescored, lm: Any, model: Any) -> list[Scored]:
     """``scored`` (P(span | spun), sentence tokens, decision, features) with
-    P(span | spun) revised after reading the candidate *and the words after it*,
-    and the original re-chosen by that reading; the gain and the probability
-    before it join the decision's features.
+    P(span | spun) revised after reading the candidate *and the words after it*;
+    the gain and the probability before it join the decision's features.
 
     The single pass judged each candidate by its first token after the left
     context; the continuation gain (``NeuralLM.continuation_gains``: candidate
     plus the next four words, against the spun text plus the same words) says
     whether what follows agrees. ``model`` (a fitted
     :class:`~unspin.decode.spanmodel.LogisticModel` over
-    ``CONTINUATION_FEATURES``) turns the single pass's choice and its gain into
-    the new probability; with None the probability is left as it was (the
-    fitting script collects the gains that way). ``keys`` are the
-    ``(sentence, decision)`` of each entry.
-
-    Which original is restored is a second question (``decode/rerank.py``).
-    Where the revised probability reaches ``rechoose_min`` (the caller passes
-    the flag threshold: below it no span is flagged or listed as a suspect, so
-    its choice is never shown), the next ``CHOICE_READINGS - 1`` substitutions
-    by posterior are read with the following words too, and the one with the
-    highest log posterior plus ``CHOICE_WEIGHT`` times its gain becomes the
-    decision's choice ("three-week closure ." cannot tell "period" from
-    "shutdown"; "crossed 10,000" after "instances" can). The probability and
-    the document features read the single pass's choice, which is what their
-    models were fitted on, so the re-choice changes which words a flag
-    restores, never which spans are flagged. A re-chosen decision lists its
-    choice first among its alternatives and carries the choice's gain
-    (``nn_choice_gain``) for its evidence.
+    ``CONTINUATION_FEATURES``) turns the two into the new probability; with
+    None the probability is left as it was (the fitting script collects the
+    gains that way). ``keys`` are the ``(sentence, decision)`` of each entry.
 
     Every decision whose P(span | spun) reached ``CONTINUATION_MIN`` is
     checked, before the document verdict: the document model reads the
     revised probabilities and the strongest gain
     (:func:`continuation_doc_features`), which separate spun from clean text
     better than the single pass's (docs/model.md, "Document model: the
-    continuation check"). Each reading is a short forward pass, batched; the
-    re-choice's readings are a second batch, so they cost nothing on text
-    where nothing is flagged.
+    continuation check"). Each check costs a short forward pass, batched.
+    Which original a flagged span restores can then change (:func:`rechoose`).
     """
     todo = [k for k, (given, *_) in enumerate(scored) if given >= CONTINUATION_MIN]
     queries = []
@@ -258,9 +240,6 @@ def continuation_check(text: str, scored: list[Scored], keys: Sequence[tuple[int
         queries.append((rescored.span_of.get(keys[k], -1), d.surface(text, toks)[1]))
     out = list(scored)
     gains = lm.continuation_gains(rescored.evidence, queries) if queries else []
-    # The re-choice's readings: (entry, the single pass's choice, its gain, others)
-    rechoose: list[tuple[int, Alternative, float, list[tuple[Alternative, int]]]] = []
-    more: list[tuple[int, str]] = []
     for k, gain in zip(todo, gains, strict=True):
         if gain is None:
             continue
@@ -270,9 +249,36 @@ def continuation_check(text: str, scored: list[Scored], keys: Sequence[tuple[int
         prob = (model.probability(continuation_features(given, gain)) if model is not None
                 else given)
         out[k] = (prob, toks, d, feats)
+    return out
+
+
+def rechoose(text: str, scored: list[Scored], keys: Sequence[tuple[int, int]],
+             rescored: Rescored, lm: Any, flagged: Sequence[bool]) -> list[Scored]:
+    """``scored`` with the original of each ``flagged`` entry re-chosen by
+    reading its likeliest substitutions with the words after them.
+
+    The ranker (``decode/rerank.py``) chose by each candidate's first token;
+    "three-week closure ." cannot tell "period" from "shutdown", "crossed
+    10,000" after "instances" can. For a flagged decision that the
+    continuation check read, the next ``CHOICE_READINGS - 1`` substitutions by
+    posterior are read the same way, against the same reading of the spun
+    text, and the one with the highest log posterior plus ``CHOICE_WEIGHT``
+    times its gain becomes the decision's choice. It runs after the document
+    verdict, on flagged spans only: every probability and the document score
+    read the single pass's choice, which is what their models were fitted on,
+    so the re-choice changes which words a flag restores, never which spans
+    are flagged; and a text with no flag pays nothing. A suspect
+    (``Analysis.suspects``) keeps the ranker's choice. A re-chosen decision
+    lists its choice first among its alternatives, then the ranker's, and
+    carries the choice's gain (``nn_choice_gain``) for its evidence.
+    """
+    todo: list[tuple[int, Alternative, float, list[tuple[Alternative, int]]]] = []
+    queries: list[tuple[int, str]] = []
+    for k, ((_, toks, d, feats), flag) in enumerate(zip(scored, flagged, strict=True)):
         subs = [a for a in d.alternatives if a.edge.proposal is not None]
         first = next((a for a in subs if a.edge is d.chosen), None)
-        if first is None or prob < rechoose_min or len(subs) < 2 or CHOICE_READINGS < 2:
+        if (not flag or first is None or "nn_cont_gain" not in feats or len(subs) < 2
+                or CHOICE_READINGS < 2):
             continue
         others = sorted((a for a in subs if a is not first), key=lambda a: -a.posterior)
         spun = text[toks[d.i].start : toks[d.j - 1].end]
@@ -280,13 +286,13 @@ def continuation_check(text: str, scored: list[Scored], keys: Sequence[tuple[int
         mine = []
         for a in others[: CHOICE_READINGS - 1]:
             assert a.edge.proposal is not None
-            mine.append((a, len(more)))
-            more.append((span, transfer_case(spun, a.edge.proposal.text)))
-        rechoose.append((k, first, gain, mine))
-    more_gains = lm.continuation_gains(rescored.evidence, more) if more else []
-    for k, first, gain, mine in rechoose:
-        read = [(first, gain)] + [(a, g) for a, q in mine
-                                  if (g := more_gains[q]) is not None]
+            mine.append((a, len(queries)))
+            queries.append((span, transfer_case(spun, a.edge.proposal.text)))
+        todo.append((k, first, feats["nn_cont_gain"], mine))
+    gains = lm.continuation_gains(rescored.evidence, queries) if queries else []
+    out = list(scored)
+    for k, first, gain, mine in todo:
+        read = [(first, gain)] + [(a, g) for a, q in mine if (g := gains[q]) is not None]
         best, best_gain = max(read, key=lambda t: _choice_score(t[0].posterior, t[1]))
         if best is not first:
             prob, toks, d, feats = out[k]

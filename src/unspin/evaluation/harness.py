@@ -242,7 +242,9 @@ class FunnelResult:
     ``examined``: a decision sits exactly on that span. ``candidate``: the gold
     is among that decision's candidates (the accurate tier's re-ranked ones,
     LM proposals included; None for the n-gram tiers, whose candidates are not
-    collected). ``chosen``: the decision's choice is the gold, flagged or not.
+    collected). ``chosen``: the decision's choice is the gold, flagged or not
+    (for a flagged span of the accurate tier, its choice after the re-choice
+    by the next words; otherwise the ranker's).
     ``flagged``: a flagged span sits exactly on it. ``restored``: flagged and
     restored to the gold. ``candidate``, ``chosen`` and ``flagged`` count
     examined substitutions only (``chosen`` also those among the candidates,
@@ -299,7 +301,9 @@ def evaluate_funnel(config: Config, items: Sequence[Labelled]) -> FunnelResult:
             counts["proposed"] += any(p.text == gold for p in gen.propose(spun))
             counts["examined"] += key in chosen
             counts["candidate"] += gold in candidates.get(key, ())
-            counts["chosen"] += chosen.get(key) == gold
+            # a flagged decision's final choice is what it restores (``rechoose``)
+            final = flagged.get(key) if key in chosen and key in flagged else chosen.get(key)
+            counts["chosen"] += final == gold
             counts["flagged"] += key in flagged
             counts["restored"] += flagged.get(key) == gold
     share = {k: M.safe_ratio(float(v), float(n)) for k, v in counts.items()}

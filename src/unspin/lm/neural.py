@@ -337,6 +337,9 @@ class _PassState:
     offsets: list[tuple[int, int]]
     chunks: list[_Chunk]
     ranges: list[tuple[int, int] | None]  # token range of each span asked about
+    # the spun text's readings already scored, by (span, words, window): a
+    # later call compares its candidates against the same number
+    spun_scores: dict[tuple[int, int, int], float] = field(default_factory=dict)
 
 
 class NeuralLM:
@@ -655,8 +658,8 @@ class NeuralLM:
         # per reading: its chunk, the cached positions it attends to, and its tokens
         # (the token before the span first: it is read, not scored)
         readings: list[tuple[int, list[int], list[int]]] = []
-        spun_row: dict[int, int] = {}
-        pairs: list[tuple[int, int, int]] = []  # query, spun reading, candidate reading
+        spun_row: dict[int, int] = {}  # span -> its spun reading in this call
+        pairs: list[tuple[int, int, int]] = []  # query, span, candidate reading
         for q, (n, candidate) in enumerate(queries):
             r = state.ranges[n] if 0 <= n < len(state.ranges) else None
             if r is None:
@@ -673,7 +676,7 @@ class NeuralLM:
             follow = self._following(state, k1, chunk.end, words)
             sink = list(range(min(len(self.context_ids), prev)))
             recent = list(range(max(len(self.context_ids), prev - window), prev))
-            if n not in spun_row:
+            if n not in spun_row and (n, words, window) not in state.spun_scores:
                 spun_row[n] = len(readings)
                 readings.append((c, sink + recent, [prev_id, *state.ids[k0:k1], *follow]))
             start = state.offsets[k0][0]
@@ -682,11 +685,13 @@ class NeuralLM:
             cand_ids = self.tokenizer.encode((" " if spaced else "") + candidate.strip())
             if not cand_ids:
                 continue
-            pairs.append((q, spun_row[n], len(readings)))
+            pairs.append((q, n, len(readings)))
             readings.append((c, sink + recent, [prev_id, *cand_ids, *follow]))
         scores = self._read_after_cache(state, readings)
-        for q, a, b in pairs:
-            out[q] = scores[b] - scores[a]
+        for n, row in spun_row.items():
+            state.spun_scores[(n, words, window)] = scores[row]
+        for q, n, b in pairs:
+            out[q] = scores[b] - state.spun_scores[(n, words, window)]
         return out
 
     @staticmethod
