@@ -494,6 +494,48 @@ def test_the_check_re_chooses_the_original_and_never_moves_a_flag(
         "+".join(span.candidates[0].sources)]
 
 
+def test_flags_and_suspects_are_re_chosen_in_batches_of_their_own(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The re-choice reads more passages only for what the analysis shows: the
+    flagged spans, then the suspects (spans the document score kept below the
+    threshold) in a call of their own, three substitutions each at most,
+    against the spun reading the check already scored. A text with neither
+    reads the check's batch alone. A suspect gets the best guess too:
+    'caution pictures' is 'warning shots', not 'photos'."""
+    from unspin import Config
+    from unspin.core import analyze
+    from unspin.decode.rescore import CHOICE_READINGS
+    from unspin.lm import neural
+
+    calls: list[int] = []
+    real = neural.NeuralLM.continuation_gains
+
+    def counted(self: NeuralLM, evidence: Any, queries: Any, *args: Any,
+                **kwargs: Any) -> list[float | None]:
+        calls.append(len(queries))
+        return real(self, evidence, queries, *args, **kwargs)
+
+    monkeypatch.setattr(neural.NeuralLM, "continuation_gains", counted)
+    config = Config(scorer="neural")
+    a = analyze("Soldiers fired caution pictures into the air as the crowd approached "
+                "the border.", config)
+    assert not a.spans and [s.text for s in a.suspects] == ["pictures"]
+    assert len(calls) == 2 and 0 < calls[1] <= CHOICE_READINGS - 1
+    (suspect,) = a.suspects
+    assert suspect.restored == "shots"
+    assert any(e.detail.startswith("re-chosen") for e in suspect.evidence)
+    calls.clear()
+    clean = analyze("The central bank raised its main interest rate by a quarter of a point "
+                    "on Thursday, citing stubborn inflation in services and a tight labour "
+                    "market.", config)
+    assert not clean.spans and not clean.suspects and len(calls) == 1 and calls[0] > 0
+    calls.clear()
+    text = (Path(unspin.__file__).parent / "examples" / "spun_news.txt").read_text()
+    b = analyze(text, config)
+    assert b.spans and 2 <= len(calls) <= 3
+    assert 0 < calls[1] <= (CHOICE_READINGS - 1) * len(b.spans)
+
+
 def test_continuation_check_runs_before_the_document_verdict_on_clean_text() -> None:
     """Clean text gets the check too: the document model reads its answers, so
     a text that reads as clean is not exempt from it."""

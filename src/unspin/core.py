@@ -355,19 +355,26 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
                           [score * given >= threshold for given, *_ in scored])
     spans: list[Span] = []
     # below the threshold only because of the document score (Analysis.suspects)
-    near: list[Scored] = []
-    for given, sentence_toks, d, feats in scored:
+    near: list[int] = []
+    for k, (given, sentence_toks, d, feats) in enumerate(scored):
         prob = score * given
         if prob >= threshold:
             spans.append(_span_from(text, sentence_toks, d, prob, feats, bundle.lm_name))
         elif given >= threshold:
-            near.append((given, sentence_toks, d, feats))
+            near.append(k)
     listed += [s for s in _signature_spans(signatures) if s.confidence >= threshold]
     if listed:
         spans = _merge_listed(spans, listed)
     doc_evidence, spans = _document_evidence(text, spans, signatures)
     doc_evidence += tuple(verdict)
-    suspects = _suspects(text, near, spans, score, threshold, bundle.lm_name)
+    picked = _pick_suspects(scored, near, spans)
+    if checked and picked:
+        # A suspect is listed for review with the best guess too; its readings
+        # are a batch of their own, so the flags' are batched as without them.
+        scored = rechoose(text, scored, scored_keys, rescored, neural_lm,
+                          [k in picked for k in range(len(scored))])
+    suspects = _suspects(text, [scored[k] for k in picked], score, threshold,
+                         bundle.lm_name)
     t2 = time.perf_counter()
     # A span flagged without a known original (a listed phrase whose list gives
     # none) changes nothing, so it is not an edit.
@@ -483,16 +490,32 @@ def _merge_listed(spans: Sequence[Span], listed: Sequence[Span]) -> list[Span]:
     return sorted([*out, *known], key=lambda s: s.start)
 
 
-def _suspects(text: str, near: Sequence[Scored], spans: Sequence[Span], score: float,
-              threshold: float, lm_name: str) -> tuple[Span, ...]:
-    """The ``MAX_SUSPECTS`` likeliest decisions that would be flagged in a text known to
-    be spun, outside the flagged spans, each saying why it was not flagged. ``score`` is
-    the document model's, before a listed fingerprint raises ``Analysis.score``."""
-    out: list[Span] = []
-    for given, toks, d, feats in sorted(near, key=lambda t: -t[0]):
+def _pick_suspects(scored: Sequence[Scored], near: Sequence[int],
+                   spans: Sequence[Span]) -> list[int]:
+    """Which of ``scored`` (indices ``near``: P(span | spun) at the threshold, not
+    flagged) become suspects: the ``MAX_SUSPECTS`` likeliest, outside the flagged
+    spans and each other."""
+    out: list[int] = []
+    taken: list[tuple[int, int]] = []
+    for k in sorted(near, key=lambda k: -scored[k][0]):
+        _, toks, d, _ = scored[k]
         start, end = toks[d.i].start, toks[d.j - 1].end
-        if _overlaps_any(start, end, spans) or _overlaps_any(start, end, out):
+        if _overlaps_any(start, end, spans) or any(start < e and end > b for b, e in taken):
             continue
+        out.append(k)
+        taken.append((start, end))
+        if len(out) == MAX_SUSPECTS:
+            break
+    return out
+
+
+def _suspects(text: str, picked: Sequence[Scored], score: float, threshold: float,
+              lm_name: str) -> tuple[Span, ...]:
+    """The decisions that would be flagged in a text known to be spun
+    (:func:`_pick_suspects`), each saying why it was not flagged. ``score`` is the
+    document model's, before a listed fingerprint raises ``Analysis.score``."""
+    out: list[Span] = []
+    for given, toks, d, feats in picked:
         prob = score * given
         span = _span_from(text, toks, d, prob, feats, lm_name)
         why = Evidence("suspect", f"P(substituted | document spun) = {given:.3f} reaches the "
@@ -500,8 +523,6 @@ def _suspects(text: str, near: Sequence[Scored], spans: Sequence[Span], score: f
                                   f"model's P(spun) = {score:.3f} keeps the confidence at "
                                   f"{prob:.3f}: not flagged, listed for review", given)
         out.append(replace(span, evidence=(*span.evidence, why)))
-        if len(out) == MAX_SUSPECTS:
-            break
     return tuple(sorted(out, key=lambda s: s.start))
 
 

@@ -259,16 +259,19 @@ def rechoose(text: str, scored: list[Scored], keys: Sequence[tuple[int, int]],
 
     The ranker (``decode/rerank.py``) chose by each candidate's first token;
     "three-week closure ." cannot tell "period" from "shutdown", "crossed
-    10,000" after "instances" can. For a flagged decision that the
-    continuation check read, the next ``CHOICE_READINGS - 1`` substitutions by
-    posterior are read the same way, against the same reading of the spun
+    10,000" after "instances" can. For each ``flagged`` decision that the
+    continuation check read, the next ``CHOICE_READINGS - 1`` substitutions
+    by posterior are read the same way, against the same reading of the spun
     text, and the one with the highest log posterior plus ``CHOICE_WEIGHT``
     times its gain becomes the decision's choice. It runs after the document
-    verdict, on flagged spans only: every probability and the document score
-    read the single pass's choice, which is what their models were fitted on,
-    so the re-choice changes which words a flag restores, never which spans
-    are flagged; and a text with no flag pays nothing. A suspect
-    (``Analysis.suspects``) keeps the ranker's choice. A re-chosen decision
+    verdict, only on what the analysis shows: every probability and the
+    document score read the single pass's choice, which is what their models
+    were fitted on, so the re-choice changes which words a flag restores,
+    never which spans are flagged; and a text with no flag and no suspect
+    pays nothing. The caller passes the flagged entries, then, in a call of
+    their own, the suspects (``Analysis.suspects``, at most ten), so the
+    flags' readings are batched the same with or without suspects. A
+    re-chosen decision
     lists its choice first among its alternatives, then the ranker's, and
     carries the choice's gain (``nn_choice_gain``) for its evidence.
     """
