@@ -149,34 +149,40 @@ def _span_from(text: str, toks: Sequence[Token], d: Decision, prob: float,
             sources = alt.edge.proposal.sources
         candidates.append(Candidate(cand_text, alt.score, alt.posterior, tuple(sources),
                                     alt.lm, alt.edge.channel))
+    # The scores below were read for the ranker's choice; the next words may
+    # have re-chosen since (the last evidence line says so).
+    ranked, ranked_post = chosen, next(
+        (a.posterior for a in d.alternatives if a.edge is d.chosen), 0.0)
+    if "nn_choice_gain" in feats:
+        from unspin.decode.rescore import first_choice
+
+        first = first_choice(d, feats)
+        assert first.edge.proposal is not None
+        ranked, ranked_post = transfer_case(spun, first.edge.proposal.text), first.posterior
     evidence: tuple[Evidence, ...] = (
         Evidence("channel", d.chosen.proposal.detail, d.chosen.proposal.channel),
-        Evidence("lm", f"{lm_name}: '{chosen}' scores {feats['lm_gain']:+.2f} nats over "
+        Evidence("lm", f"{lm_name}: '{ranked}' scores {feats['lm_gain']:+.2f} nats over "
                        f"'{spun}' in context", feats["lm_gain"]),
         Evidence("posterior", f"noisy-channel P(changed) = {d.p_changed:.3f}; "
                               f"P(document spun) x P(span | spun) = {prob:.3f}", d.p_changed),
     )
     if "nn_gain" in feats:  # the accurate tier's single neural pass
         evidence += (Evidence(
-            "neural", f"SmolLM2-135M: '{chosen}' scores {feats['nn_gain']:+.2f} nats over "
+            "neural", f"SmolLM2-135M: '{ranked}' scores {feats['nn_gain']:+.2f} nats over "
                       f"'{spun}' given everything before it (first token)", feats["nn_gain"]),)
-        chosen_post = next(a.posterior for a in d.alternatives if a.edge is d.chosen)
-        given = chosen_post / d.p_changed if d.p_changed > 0 else 0.0
+        given = ranked_post / d.p_changed if d.p_changed > 0 else 0.0
         n_subs = sum(1 for a in d.alternatives if a.edge.proposal is not None)
         close = (f"; closeness in meaning to '{spun}' {feats['similarity']:.2f}"
                  if "similarity" in feats else "")
         evidence += (Evidence(
-            "ranker", f"P('{chosen}' | substituted) = {given:.3f} among {n_subs} candidates "
+            "ranker", f"P('{ranked}' | substituted) = {given:.3f} among {n_subs} candidates "
                       f"(n-gram, channel and neural scores{close}; decode/rerank.py)",
             given),)
     if "nn_cont_gain" in feats:  # its continuation check
-        from unspin.decode.rescore import CHOICE_READINGS, CHOICE_WEIGHT, first_choice
+        from unspin.decode.rescore import CHOICE_READINGS, CHOICE_WEIGHT
 
-        first = first_choice(d, feats).edge.proposal
-        assert first is not None
-        read = transfer_case(spun, first.text)
         evidence += (Evidence(
-            "continuation", f"SmolLM2-135M: '{read}' and the next words score "
+            "continuation", f"SmolLM2-135M: '{ranked}' and the next words score "
                             f"{feats['nn_cont_gain']:+.2f} nats over '{spun}' and the same "
                             f"words; P(span | spun) {feats['span_given_first_pass']:.3f} "
                             "before this check", feats["nn_cont_gain"]),)
@@ -184,7 +190,7 @@ def _span_from(text: str, toks: Sequence[Token], d: Decision, prob: float,
             evidence += (Evidence(
                 "ranker", f"re-chosen with the next words: '{chosen}' scores "
                           f"{feats['nn_choice_gain']:+.2f} nats over '{spun}' against "
-                          f"{feats['nn_cont_gain']:+.2f} for '{read}'; log posterior + "
+                          f"{feats['nn_cont_gain']:+.2f} for '{ranked}'; log posterior + "
                           f"{CHOICE_WEIGHT:g} x gain is highest for '{chosen}' of the "
                           f"{CHOICE_READINGS} likeliest substitutions (decode/rescore.py)",
                 feats["nn_choice_gain"]),)
