@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from unspin.config import Config
+from unspin.decode import rescore as rescoring
 from unspin.decode.lattice import Decision, Edge, SentenceDecoder, word_view
 from unspin.decode.score import document_features, span_model_features
 from unspin.decode.spanmodel import clip_logit
@@ -151,14 +152,9 @@ def _span_from(text: str, toks: Sequence[Token], d: Decision, prob: float,
                                     alt.lm, alt.edge.channel))
     # The scores below were read for the ranker's choice; the next words may
     # have re-chosen since (the last evidence line says so).
-    ranked, ranked_post = chosen, next(
-        (a.posterior for a in d.alternatives if a.edge is d.chosen), 0.0)
-    if "nn_choice_gain" in feats:
-        from unspin.decode.rescore import first_choice
-
-        first = first_choice(d, feats)
-        assert first.edge.proposal is not None
-        ranked, ranked_post = transfer_case(spun, first.edge.proposal.text), first.posterior
+    first = rescoring.first_choice(d, feats)
+    assert first.edge.proposal is not None
+    ranked = transfer_case(spun, first.edge.proposal.text)
     evidence: tuple[Evidence, ...] = (
         Evidence("channel", d.chosen.proposal.detail, d.chosen.proposal.channel),
         Evidence("lm", f"{lm_name}: '{ranked}' scores {feats['lm_gain']:+.2f} nats over "
@@ -170,7 +166,7 @@ def _span_from(text: str, toks: Sequence[Token], d: Decision, prob: float,
         evidence += (Evidence(
             "neural", f"SmolLM2-135M: '{ranked}' scores {feats['nn_gain']:+.2f} nats over "
                       f"'{spun}' given everything before it (first token)", feats["nn_gain"]),)
-        given = ranked_post / d.p_changed if d.p_changed > 0 else 0.0
+        given = first.posterior / d.p_changed if d.p_changed > 0 else 0.0
         n_subs = sum(1 for a in d.alternatives if a.edge.proposal is not None)
         close = (f"; closeness in meaning to '{spun}' {feats['similarity']:.2f}"
                  if "similarity" in feats else "")
@@ -179,8 +175,6 @@ def _span_from(text: str, toks: Sequence[Token], d: Decision, prob: float,
                       f"(n-gram, channel and neural scores{close}; decode/rerank.py)",
             given),)
     if "nn_cont_gain" in feats:  # its continuation check
-        from unspin.decode.rescore import CHOICE_READINGS, CHOICE_WEIGHT
-
         evidence += (Evidence(
             "continuation", f"SmolLM2-135M: '{ranked}' and the next words score "
                             f"{feats['nn_cont_gain']:+.2f} nats over '{spun}' and the same "
@@ -191,8 +185,9 @@ def _span_from(text: str, toks: Sequence[Token], d: Decision, prob: float,
                 "ranker", f"re-chosen with the next words: '{chosen}' scores "
                           f"{feats['nn_choice_gain']:+.2f} nats over '{spun}' against "
                           f"{feats['nn_cont_gain']:+.2f} for '{ranked}'; log posterior + "
-                          f"{CHOICE_WEIGHT:g} x gain is highest for '{chosen}' of the "
-                          f"{CHOICE_READINGS} likeliest substitutions (decode/rescore.py)",
+                          f"{rescoring.CHOICE_WEIGHT:g} x gain is highest for '{chosen}' "
+                          f"of the {rescoring.CHOICE_READINGS} likeliest substitutions "
+                          "(decode/rescore.py)",
                 feats["nn_choice_gain"]),)
     return Span(start, end, spun, chosen, prob, tuple(candidates), evidence,
                 listed="fingerprints" in d.chosen.proposal.sources)
@@ -261,7 +256,6 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
     neural_lm: Any = None
     reopened: set[tuple[int, int]] = set()
     if tier == "neural":
-        from unspin.decode.rescore import rescore
         from unspin.lm.neural import get_neural_lm
         from unspin.resources.similarity import get_similarity
 
@@ -278,7 +272,7 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
                 decisions[si] = merged
         neural_lm = get_neural_lm(precision=config.neural_precision)
         index = bundle.generator.inverse
-        rescored = rescore(
+        rescored = rescoring.rescore(
             text, [(toks, ds) for (toks, *_), ds in zip(work, decisions, strict=True)],
             neural_lm, config.channel_weight,
             bundle.generator if "lm" in config.sources else None, breaks, bundle.ranker,
@@ -308,16 +302,10 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
         # A second look that reads the words after each candidate, before the
         # document verdict, which reads its answers (fitting runs collect every
         # gain, before a continuation model exists).
-        from unspin.decode.rescore import (
-            continuation_check,
-            continuation_doc_features,
-            strongest_continuation,
-        )
-
-        scored = continuation_check(text, scored, scored_keys, rescored, neural_lm,
-                                    bundle.continuation)
-        features_cont = continuation_doc_features(scored)
-        verdict += _continuation_verdict(text, strongest_continuation(scored))
+        scored = rescoring.continuation_check(text, scored, scored_keys, rescored, neural_lm,
+                                              bundle.continuation)
+        features_cont = rescoring.continuation_doc_features(scored)
+        verdict += _continuation_verdict(text, rescoring.strongest_continuation(scored))
     if collect is not None:  # the ranker's choices, as the models read them
         for _, checked_toks, d, feats in scored:
             assert d.chosen.proposal is not None
@@ -352,22 +340,18 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
         verdict.append(Evidence(
             "verdict", f"P(spun) raised to {score:.3f} by a listed fingerprint", score))
     threshold = config.effective_flag_threshold(bundle.operating_points[tier])
+    flagged = [k for k, (given, *_) in enumerate(scored) if score * given >= threshold]
     if checked:
         # Which original each flagged span restores, re-chosen with the words
         # after its likeliest substitutions; no flag moves.
-        from unspin.decode.rescore import rechoose
-
-        scored = rechoose(text, scored, scored_keys, rescored, neural_lm,
-                          [score * given >= threshold for given, *_ in scored])
+        scored = rescoring.rechoose(text, scored, scored_keys, rescored, neural_lm, flagged)
     spans: list[Span] = []
+    for k in flagged:
+        given, sentence_toks, d, feats = scored[k]
+        spans.append(_span_from(text, sentence_toks, d, score * given, feats, bundle.lm_name))
     # below the threshold only because of the document score (Analysis.suspects)
-    near: list[int] = []
-    for k, (given, sentence_toks, d, feats) in enumerate(scored):
-        prob = score * given
-        if prob >= threshold:
-            spans.append(_span_from(text, sentence_toks, d, prob, feats, bundle.lm_name))
-        elif given >= threshold:
-            near.append(k)
+    near = [k for k, (given, *_) in enumerate(scored)
+            if given >= threshold and score * given < threshold]
     listed += [s for s in _signature_spans(signatures) if s.confidence >= threshold]
     if listed:
         spans = _merge_listed(spans, listed)
@@ -377,8 +361,7 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
     if checked and picked:
         # A suspect is listed for review with the best guess too; its readings
         # are a batch of their own, so the flags' are batched as without them.
-        scored = rechoose(text, scored, scored_keys, rescored, neural_lm,
-                          [k in picked for k in range(len(scored))])
+        scored = rescoring.rechoose(text, scored, scored_keys, rescored, neural_lm, picked)
     suspects = _suspects(text, [scored[k] for k in picked], score, threshold,
                          bundle.lm_name)
     t2 = time.perf_counter()
@@ -410,13 +393,8 @@ def _continuation_verdict(text: str, best: Scored | None) -> list[Evidence]:
     came from, so the verdict names the words that moved it."""
     if best is None:
         return []
-    from unspin.decode.rescore import first_choice
-
-    _, toks, d, feats = best
-    spun = text[toks[d.i].start : toks[d.j - 1].end]
-    first = first_choice(d, feats).edge.proposal
-    assert first is not None
-    candidate = transfer_case(spun, first.text)
+    _, toks, d, feats = best  # read before any re-choice: d.chosen is what the check read
+    spun, candidate = d.surface(text, toks)
     gain = feats["nn_cont_gain"]
     return [Evidence("verdict", f"strongest continuation gain {gain:+.1f} nats: "
                                 f"'{candidate}' for '{spun}' with the next words "
@@ -502,11 +480,11 @@ def _pick_suspects(scored: Sequence[Scored], near: Sequence[int],
     flagged) become suspects: the ``MAX_SUSPECTS`` likeliest, outside the flagged
     spans and each other."""
     out: list[int] = []
-    taken: list[tuple[int, int]] = []
+    taken = [(s.start, s.end) for s in spans]
     for k in sorted(near, key=lambda k: -scored[k][0]):
         _, toks, d, _ = scored[k]
         start, end = toks[d.i].start, toks[d.j - 1].end
-        if _overlaps_any(start, end, spans) or any(start < e and end > b for b, e in taken):
+        if any(start < e and end > b for b, e in taken):
             continue
         out.append(k)
         taken.append((start, end))

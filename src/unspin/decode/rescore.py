@@ -32,7 +32,7 @@ span and document models (``bench/fit_model.py``, tier "neural").
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -253,13 +253,13 @@ def continuation_check(text: str, scored: list[Scored], keys: Sequence[tuple[int
 
 
 def rechoose(text: str, scored: list[Scored], keys: Sequence[tuple[int, int]],
-             rescored: Rescored, lm: Any, flagged: Sequence[bool]) -> list[Scored]:
-    """``scored`` with the original of each ``flagged`` entry re-chosen by
-    reading its likeliest substitutions with the words after them.
+             rescored: Rescored, lm: Any, which: Iterable[int]) -> list[Scored]:
+    """``scored`` with the original of each entry in ``which`` (indices)
+    re-chosen by reading its likeliest substitutions with the words after them.
 
     The ranker (``decode/rerank.py``) chose by each candidate's first token;
     "three-week closure ." cannot tell "period" from "shutdown", "crossed
-    10,000" after "instances" can. For each ``flagged`` decision that the
+    10,000" after "instances" can. For each such decision that the
     continuation check read, the next ``CHOICE_READINGS - 1`` substitutions
     by posterior are read the same way, against the same reading of the spun
     text, and the one with the highest log posterior plus ``CHOICE_WEIGHT``
@@ -271,20 +271,22 @@ def rechoose(text: str, scored: list[Scored], keys: Sequence[tuple[int, int]],
     pays nothing. The caller passes the flagged entries, then, in a call of
     their own, the suspects (``Analysis.suspects``, at most ten), so the
     flags' readings are batched the same with or without suspects. A
-    re-chosen decision
-    lists its choice first among its alternatives, then the ranker's, and
-    carries the choice's gain (``nn_choice_gain``) for its evidence.
+    re-chosen decision lists its choice first among its alternatives, then
+    the ranker's (:func:`first_choice`), and carries the choice's gain
+    (``nn_choice_gain``) for its evidence.
     """
+    if CHOICE_READINGS < 2:
+        return scored
     todo: list[tuple[int, Alternative, float, list[tuple[Alternative, int]]]] = []
     queries: list[tuple[int, str]] = []
-    for k, ((_, toks, d, feats), flag) in enumerate(zip(scored, flagged, strict=True)):
+    for k in sorted(which):  # in text order, however the caller ranked them
+        _, toks, d, feats = scored[k]
         subs = [a for a in d.alternatives if a.edge.proposal is not None]
-        first = next((a for a in subs if a.edge is d.chosen), None)
-        if (not flag or first is None or "nn_cont_gain" not in feats or len(subs) < 2
-                or CHOICE_READINGS < 2):
+        if "nn_cont_gain" not in feats or len(subs) < 2:
             continue
+        first = first_choice(d, feats)
         others = sorted((a for a in subs if a is not first), key=lambda a: -a.posterior)
-        spun = text[toks[d.i].start : toks[d.j - 1].end]
+        spun = d.surface(text, toks)[0]
         span = rescored.span_of.get(keys[k], -1)
         mine = []
         for a in others[: CHOICE_READINGS - 1]:
