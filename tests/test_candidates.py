@@ -259,3 +259,72 @@ def test_link_ranking_stops_early_without_changing_the_best_links() -> None:
                     scores, entries = gen._rank_links(key, inflected, limit)
                     assert scores == tuple(s for s, _, _ in scored[:limit]), (key, limit)
                     assert entries == tuple(e for _, _, e in scored[:limit])
+
+
+def test_a_collocation_pairs_two_links_that_the_bigram_table_joins() -> None:
+    """Source "collocation": "counterfeit consciousness" is "artificial
+    intelligence" spun word by word. The pair is proposed when each word's
+    thesaurus links hold one of its words and the LM's bigram table lists them
+    together; its channel is the two links' channels, charged as two
+    substitutions."""
+    gen = get_bundle(Config()).generator
+    table = {"artificial": {"intelligence": -2.7}}
+    got = gen.propose_pair("counterfeit", "consciousness", lambda w: table.get(w, {}))
+    assert [p.text for p in got] == ["artificial intelligence"]
+    pair = got[0]
+    singles = ({p.text: p.channel for p in gen.propose(("counterfeit",))},
+               {p.text: p.channel for p in gen.propose(("consciousness",))})
+    assert pair.subs == 2 and pair.words == ("artificial", "intelligence")
+    assert pair.channel == pytest.approx(singles[0]["artificial"] + singles[1]["intelligence"])
+    assert "collocation" in pair.sources and "log P('intelligence' | 'artificial')" in pair.detail
+    # the bigram table decides: without the pair in it, nothing is proposed
+    assert gen.propose_pair("counterfeit", "consciousness", lambda w: {}) == ()
+    # function words are never read as a collocation
+    assert gen.propose_pair("of", "consciousness", lambda w: table.get(w, {})) == ()
+
+
+def test_collocations_can_be_switched_off() -> None:
+    sources = tuple(s for s in Config().sources if s != "collocation")
+    gen = get_bundle(Config(sources=sources)).generator
+    table = {"artificial": {"intelligence": -2.7}}
+    assert gen.propose_pair("counterfeit", "consciousness", lambda w: table.get(w, {})) == ()
+
+
+def test_a_collocation_edge_only_rescues_what_pruning_dropped() -> None:
+    """Where both words of a collocation survive pruning on their own, the beam
+    already has its path; the lattice adds the two-word edge only otherwise."""
+    text = "Researchers say counterfeit consciousness will change the way doctors work."
+    pairs = 0
+    for _, _, edges in _lattices("full", text):
+        for i, group in enumerate(edges):
+            for e in group[1:]:
+                if e.proposal is None or e.proposal.subs != 2:
+                    continue
+                pairs += 1
+                assert e.j == i + 2
+                first = {f.words[0] for f in group[1:] if f.j == i + 1}
+                second = {f.words[0] for f in edges[i + 1][1:] if f.j == i + 2}
+                assert not (e.words[0] in first and e.words[1] in second)
+    assert pairs > 0, "the default model's bigram table joins 'artificial intelligence'"
+
+
+@pytest.mark.engine
+def test_a_restored_collocation_is_reported_as_its_word_substitutions() -> None:
+    """The accurate tier reads "counterfeit consciousness" as one term and
+    reports the two substitutions the spinner made, each with its own
+    candidates and the collocation's evidence; the edits replay exactly."""
+    text = "Researchers say counterfeit consciousness will change the way doctors work."
+    a = unspin.check(text, scorer="neural")
+    got = [(s.text, s.restored) for s in a.spans]
+    assert got == [("counterfeit", "artificial"), ("consciousness", "intelligence")]
+    first, second = a.spans
+    assert first.end < second.start and first.confidence == second.confidence
+    assert first.candidates[0].text == "artificial" and second.candidates[0].text == "intelligence"
+    assert any(c.text == "counterfeit" and c.sources == ("spun",) for c in first.candidates)
+    assert all(len(c.text.split()) == 1 for s in a.spans for c in s.candidates)
+    assert any(e.kind == "channel" and e.detail.startswith("collocation: 'artificial "
+                                                            "intelligence'")
+               for e in first.evidence)
+    assert unspin.apply_edits(text, a.edits) == a.restored_text
+    assert a.restored_text == ("Researchers say artificial intelligence will change the way "
+                               "doctors work.")

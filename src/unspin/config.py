@@ -41,7 +41,8 @@ class Config:
     ngram_path: str | None = None
 
     #: Candidate sources, by registry name (see ``unspin.candidates.SOURCES``).
-    sources: tuple[str, ...] = ("moby", "wordnet", "mythes", "learned", "fingerprints", "lm")
+    sources: tuple[str, ...] = ("moby", "wordnet", "mythes", "learned", "fingerprints", "lm",
+                                 "collocation")
 
     #: Learned substitution tables (from ``unspin learn``) to use besides the
     #: one in the resource cache.

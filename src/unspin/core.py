@@ -193,6 +193,42 @@ def _span_from(text: str, toks: Sequence[Token], d: Decision, prob: float,
                 listed="fingerprints" in d.chosen.proposal.sources)
 
 
+def _word_spans(text: str, toks: Sequence[Token], d: Decision, span: Span) -> list[Span]:
+    """A collocation restored as one term, reported as the substitutions it was.
+
+    A spinner replaces a collocation word by word ("oil prices" -> "petroleum
+    sopranos"), so each spun word becomes a span of its own with its own
+    original, both carrying the decision's confidence and evidence. Each
+    word's candidates are the matching word of every collocation (and the
+    spun word) among the decision's alternatives, best posterior first.
+    Any other decision comes back as the one span it is.
+    """
+    chosen = d.chosen.proposal
+    assert chosen is not None
+    if chosen.subs != 2 or len(chosen.words) != d.j - d.i:
+        return [span]
+    out: list[Span] = []
+    for k in range(d.j - d.i):
+        tok = toks[d.i + k]
+        spun = text[tok.start : tok.end]
+        seen: dict[str, Candidate] = {}
+        for alt, cand in zip(d.alternatives, span.candidates, strict=False):
+            p = alt.edge.proposal
+            if p is None:
+                word = spun
+            elif p.subs == 2 and len(p.words) == d.j - d.i:
+                word = transfer_case(spun, p.words[k])
+            else:
+                continue  # a phrase for the two words together has no word of its own
+            got = seen.get(word.lower())
+            if got is None:
+                seen[word.lower()] = replace(cand, text=word)
+        out.append(replace(span, start=tok.start, end=tok.end, text=spun,
+                           restored=transfer_case(spun, chosen.words[k]),
+                           candidates=tuple(seen.values())))
+    return out
+
+
 def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
             ranking: list[RankingRow] | None = None) -> Analysis:
     """Analyse one text. ``collect``, if given, receives every decision's features
@@ -348,7 +384,9 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
     spans: list[Span] = []
     for k in flagged:
         given, sentence_toks, d, feats = scored[k]
-        spans.append(_span_from(text, sentence_toks, d, score * given, feats, bundle.lm_name))
+        spans += _word_spans(text, sentence_toks, d,
+                             _span_from(text, sentence_toks, d, score * given, feats,
+                                        bundle.lm_name))
     # below the threshold only because of the document score (Analysis.suspects)
     near = [k for k, (given, *_) in enumerate(scored)
             if given >= threshold and score * given < threshold]
@@ -506,7 +544,7 @@ def _suspects(text: str, picked: Sequence[Scored], score: float, threshold: floa
                                   f"operating point {threshold:.2f}, but the document "
                                   f"model's P(spun) = {score:.3f} keeps the confidence at "
                                   f"{prob:.3f}: not flagged, listed for review", given)
-        out.append(replace(span, evidence=(*span.evidence, why)))
+        out += _word_spans(text, toks, d, replace(span, evidence=(*span.evidence, why)))
     return tuple(sorted(out, key=lambda s: s.start))
 
 

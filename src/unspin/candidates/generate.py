@@ -18,7 +18,7 @@ by the lower-cased span, so a corpus pays for each distinct phrase once.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import itemgetter
@@ -38,6 +38,10 @@ from unspin.resources.inverse import (
 from unspin.resources.thesauri import THESAURI
 from unspin.text import morph
 from unspin.text.tokenize import words as _words
+
+#: The words most likely after a word, with log P(next | word): the LM's
+#: bigram table as ``candidates/lmfill.FillIndex.successors`` reads it.
+Successors = Callable[[str], Mapping[str, float]]
 
 
 @lru_cache(maxsize=200_000)
@@ -62,6 +66,10 @@ class Proposal:
     detail: str
     reverse: bool = False  # only a reverse thesaurus link supports it
     inflected: bool = False  # found through a lemma and re-inflected
+    #: Substitutions the proposal stands for: 2 for a collocation (each of
+    #: its words replaced one spun word), so the decoder charges the spin
+    #: rate twice; ``channel`` is then the sum of the two words' channels.
+    subs: int = 1
 
 
 #: Thesaurus links per span in screen mode, whose budget is speed: the cut
@@ -80,6 +88,12 @@ MIN_SHARED = 3
 #: them in context. Without it the cut keeps rare, specific originals and drops
 #: the frequent words news spinners actually start from ("place" <- "time").
 PRIOR_WEIGHT = 0.5
+
+#: Collocation proposals kept per pair of adjacent spun words, best by the
+#: two links' channels plus log P(second | first) from the LM's bigram table.
+#: The decoder judges them in context like any candidate; this only bounds
+#: the work (a pair of 96-link words has thousands of combinations).
+PAIR_K = 4
 
 #: Rounding allowance when a link's static rank bounds its score: the two sum
 #: the same terms in different orders.
@@ -116,6 +130,10 @@ class CandidateGenerator:
                 parts = spun.lower().split(" ")
                 for k in range(1, len(parts)):
                     self.learned_prefixes.add(" ".join(parts[:k]))
+        #: Adjacent spun words are also read as one collocation (``propose_pair``).
+        self.use_collocations = "collocation" in sources
+        #: Language-model gap fills are proposed (source "lm").
+        self.use_lm = "lm" in sources
         self.max_candidates = max_candidates
         #: Thesaurus links kept per span before inflection and LM pruning.
         self.max_links = 8 * max_candidates
@@ -124,6 +142,8 @@ class CandidateGenerator:
         #: best thesaurus links by channel and prior (a separate cache).
         self.propose_screen = lru_cache(maxsize=200_000)(
             lambda span: self._propose(span, SCREEN_LINKS))
+        #: Per (first, second, successor table): the pair's collocations.
+        self.propose_pair = lru_cache(maxsize=100_000)(self._propose_pair)
         #: Asked for every span the decoder grows, most of them common words.
         self.may_extend = lru_cache(maxsize=200_000)(self._may_extend)
         #: A lemma key ("case") serves every inflection of it ("cases", "cased"),
@@ -254,6 +274,46 @@ class CandidateGenerator:
                           f"fingerprint list '{list_name}': '{phrase}' -> '{expected}'"))
         ranked = sorted(found.values(), key=lambda p: -p.channel)
         return tuple(ranked)
+
+    def _propose_pair(self, first: str, second: str, successors: Successors
+                      ) -> tuple[Proposal, ...]:
+        """Source "collocation": two adjacent spun words read as one spun term.
+
+        Tortured phrases are collocations spun word by word ("artificial
+        intelligence" -> "counterfeit consciousness", "warning shots" ->
+        "caution pictures"). Each word's own candidates are judged against its
+        spun neighbour ("intelligence" after "counterfeit" reads badly), so
+        neither survives pruning alone. Here every pair of the two words'
+        one-word thesaurus originals that the language model's bigram table
+        lists together (``successors``: the words most likely after a word,
+        with log P(next | word)) is proposed for the two-word span, with the
+        two links' channels summed (``subs`` = 2: the decoder charges the spin
+        rate once per replaced word). Both words must be content words and
+        both must change: one changed word is an ordinary proposal.
+        """
+        if not self.use_collocations or not (content_tags(first) and content_tags(second)):
+            return ()
+        seconds = {p.text: p for p in self.propose((second,)) if len(p.words) == 1}
+        if not seconds:
+            return ()
+        scored: list[tuple[float, Proposal, Proposal, float]] = []
+        for a in self.propose((first,)):
+            if len(a.words) != 1:
+                continue
+            for word, lp in successors(a.text).items():
+                b = seconds.get(word)
+                if b is not None:
+                    scored.append((a.channel + b.channel + lp, a, b, lp))
+        scored.sort(key=lambda t: (-t[0], t[1].text, t[2].text))
+        out: list[Proposal] = []
+        for _, a, b, lp in scored[:PAIR_K]:
+            sources = tuple(dict.fromkeys((*a.sources, *b.sources, "collocation")))
+            out.append(Proposal(
+                f"{a.text} {b.text}", (a.text, b.text), sources, a.channel + b.channel,
+                f"collocation: '{a.text} {b.text}' is a bigram of the language model "
+                f"(log P('{b.text}' | '{a.text}') {lp:.1f}); {a.detail}; {b.detail}",
+                a.reverse and b.reverse, a.inflected or b.inflected, subs=2))
+        return tuple(out)
 
     def _rank_links(self, key: str, inflected: bool, limit: int
                     ) -> tuple[tuple[float, ...], tuple[InverseEntry, ...]]:

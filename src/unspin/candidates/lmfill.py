@@ -157,6 +157,14 @@ class FillIndex:
         return out
 
     @lru_cache(maxsize=100_000)  # noqa: B019 - one index per process, lives forever
+    def successors(self, word: str) -> dict[str, float]:
+        """The words kept as most likely after ``word``, with log P(next | word).
+
+        The returned dict is shared by every caller: read it, do not change it.
+        """
+        return self._neighbours("s", word)
+
+    @lru_cache(maxsize=100_000)  # noqa: B019 - one index per process, lives forever
     def fill(self, left: str, spun: str, right: str) -> tuple[tuple[str, float], ...]:
         """Up to FILL_K (word, table score) pairs for the gap ``left _ right``."""
         tags = content_tags(spun)

@@ -14,6 +14,8 @@ SOURCES: dict[str, str] = {
     "learned": "substitution tables learned from aligned spun/original pairs (unspin learn)",
     "fingerprints": "imported fingerprint lists (unspin fingerprints import)",
     "lm": "language-model proposals for surprising spans with no thesaurus link",
+    "collocation": "two adjacent spun words read as one term: pairs of their thesaurus "
+                   "originals that the language model's bigram table lists together",
 }
 
 

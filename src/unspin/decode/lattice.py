@@ -201,6 +201,24 @@ class SentenceDecoder:
             if subs:
                 keep = _edge(i, i + 1, (words[i],), self.log_keep, None, None)
                 edges[i] = [keep, *self._prune(words, i, subs)]
+        examined = set(todo)
+        for i in todo:
+            # a collocation replaces two words: both must be under examination
+            if protected[i] or i + 1 not in examined:
+                continue
+            pairs = self._pairs(words, adjacent, protected, i)
+            if not pairs:
+                continue
+            # Where both words survived pruning on their own, the beam already
+            # has the collocation's path at the same score; a second edge would
+            # only turn two one-word decisions into one two-word decision.
+            first = {e.words[0] for e in edges[i][1:] if e.j == i + 1}
+            second = {e.words[0] for e in edges[i + 1][1:] if e.j == i + 2}
+            pairs = [p for p in pairs if not (p[1][0] in first and p[1][1] in second)]
+            if pairs:
+                keep = (edges[i][0] if len(edges[i]) > 1
+                        else _edge(i, i + 1, (words[i],), self.log_keep, None, None))
+                edges[i] = [keep, *edges[i][1:], *self._prune(words, i, pairs)]
         return edges
 
     def _candidates(self, words: Sequence[str], adjacent: Sequence[bool],
@@ -223,9 +241,23 @@ class SentenceDecoder:
                 subs.append((j, p.words, self.log_sub + p.channel, p))
             if j - i < self.max_span and not self.gen.may_extend(" ".join(phrase)):
                 break
-        if self.fill is not None:
+        if self.fill is not None and self.gen.use_lm:
             subs.extend(self._fills(words, i, {w for k, w, _, _ in subs if k == i + 1}))
         return subs
+
+    def _pairs(self, words: Sequence[str], adjacent: Sequence[bool],
+               protected: Sequence[bool], i: int) -> list[_Sub]:
+        """Collocations for the two words at ``i`` (see ``CandidateGenerator.propose_pair``).
+
+        They are not pruned with the one-word candidates at ``i``: those are
+        judged by a window that still holds the spun word at ``i + 1``, which is
+        exactly what a collocation replaces. At most ``PAIR_K`` come back.
+        """
+        if (self.fill is None or self.max_span < 2 or i + 1 >= len(words)
+                or not adjacent[i + 1] or protected[i + 1]):
+            return []
+        return [(i + 2, p.words, p.subs * self.log_sub + p.channel, p)
+                for p in self.gen.propose_pair(words[i], words[i + 1], self.fill.successors)]
 
     def _fills(self, words: Sequence[str], i: int, have: set[tuple[str, ...]]) -> list[_Sub]:
         """Language-model proposals for the single word at ``i`` (see candidates/lmfill.py)."""
@@ -247,7 +279,8 @@ class SentenceDecoder:
             new = [Edge(keep.i, keep.j, keep.words, cost, None)]
             for e in group[1:]:
                 assert e.proposal is not None
-                new.append(Edge(e.i, e.j, e.words, self.log_sub + e.proposal.channel, e.proposal,
+                new.append(Edge(e.i, e.j, e.words,
+                                self.log_sub * e.proposal.subs + e.proposal.channel, e.proposal,
                                 e.lm))
             out.append(new)
         return out

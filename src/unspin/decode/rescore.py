@@ -161,7 +161,7 @@ def rescore(text: str, sentences: Sequence[tuple[Sequence[Token], Sequence[Decis
             fills = proposals.lm_proposals(toks[d.i].norm, pe.predicted, have, FILLS,
                                            "the neural model")
             sub = next((e for e, _, _ in scored if e.proposal is not None), None)
-            log_sub = (sub.channel - sub.proposal.channel
+            log_sub = ((sub.channel - sub.proposal.channel) / sub.proposal.subs
                        if sub is not None and sub.proposal is not None else 0.0)
             lp = dict(pe.predicted)
             for p in fills:

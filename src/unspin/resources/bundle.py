@@ -54,7 +54,8 @@ class Bundle:
     operating_points: dict[str, float]
     #: Compiled fingerprint matcher (None when no list is imported).
     matcher: Any = None
-    #: Gap-filling index of the n-gram model (None without the "lm" source).
+    #: Gap-filling index of the n-gram model, also its successor table for
+    #: collocations (None without the "lm" and "collocation" sources).
     fill: FillIndex | None = None
     #: A fitted choice among substitutions for the accurate tier (None, as shipped: the sum).
     ranker: Ranker | None = None
@@ -117,7 +118,8 @@ def _bundle(cache_override: str | None, ngram_path: str | None, learned: tuple[s
     calibrations = {tier: default_calibration(model_key(kind, tier), fallback=kind)
                     for tier in TIERS}
     points = {tier: operating_point(model_key(kind, tier), fallback=kind) for tier in TIERS}
-    fill = load_fill_index(lm_path, str(cache)) if "lm" in sources else None
+    fill = (load_fill_index(lm_path, str(cache))
+            if "lm" in sources or "collocation" in sources else None)
     ranker = load_rankers().get(model_key(kind, "neural"))
     return Bundle(lm, gen, channel, calibrations, name, common, span_models, points, matcher,
                   fill, ranker, fitted.get(model_key(kind, "continuation")))
