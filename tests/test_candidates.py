@@ -321,6 +321,11 @@ def test_a_restored_collocation_is_reported_as_its_word_substitutions() -> None:
     assert first.end < second.start and first.confidence == second.confidence
     assert first.candidates[0].text == "artificial" and second.candidates[0].text == "intelligence"
     assert any(c.text == "counterfeit" and c.sources == ("spun",) for c in first.candidates)
+    # each word's candidate names the links of that word, and the collocation
+    gen = get_bundle(Config()).generator
+    for span, cand in ((first, first.candidates[0]), (second, second.candidates[0])):
+        link = next(p for p in gen.propose((span.text,)) if p.text == cand.text)
+        assert cand.sources == (*link.sources, "collocation")
     assert all(len(c.text.split()) == 1 for s in a.spans for c in s.candidates)
     assert any(e.kind == "channel" and e.detail.startswith("collocation: 'artificial "
                                                             "intelligence'")

@@ -214,15 +214,16 @@ def _word_spans(text: str, toks: Sequence[Token], d: Decision, span: Span) -> li
         seen: dict[str, Candidate] = {}
         for alt, cand in zip(d.alternatives, span.candidates, strict=False):
             p = alt.edge.proposal
+            sources = cand.sources
             if p is None:
                 word = spun
             elif p.subs == 2 and len(p.words) == d.j - d.i:
                 word = transfer_case(spun, p.words[k])
+                sources = p.word_sources[k] if p.word_sources else sources
             else:
                 continue  # a phrase for the two words together has no word of its own
-            got = seen.get(word.lower())
-            if got is None:
-                seen[word.lower()] = replace(cand, text=word)
+            if word.lower() not in seen:
+                seen[word.lower()] = replace(cand, text=word, sources=sources)
         out.append(replace(span, start=tok.start, end=tok.end, text=spun,
                            restored=transfer_case(spun, chosen.words[k]),
                            candidates=tuple(seen.values())))

@@ -7,7 +7,9 @@ enabled source what original could have been spun into it:
   then its lemmas; an original found through a lemma is re-inflected with the
   spun word's tag ("instances" -> lemma "instance" -> "case" -> "cases");
 * ``learned`` tables (surface phrases, as aligned);
-* ``fingerprints`` (tortured phrase -> expected phrase), when lists are loaded.
+* ``fingerprints`` (tortured phrase -> expected phrase), when lists are loaded;
+* ``collocation`` (``propose_pair``): two adjacent spun words read as one term,
+  pairs of their originals that the language model's bigram table joins.
 
 Each proposal carries ``channel``, the log-probability log P(spun | original)
 under :class:`unspin.decode.channel.ChannelModel`, and a human-readable
@@ -70,6 +72,8 @@ class Proposal:
     #: its words replaced one spun word), so the decoder charges the spin
     #: rate twice; ``channel`` is then the sum of the two words' channels.
     subs: int = 1
+    #: A collocation's sources per word (its ``sources`` are their union).
+    word_sources: tuple[tuple[str, ...], ...] = ()
 
 
 #: Thesaurus links per span in screen mode, whose budget is speed: the cut
@@ -312,7 +316,8 @@ class CandidateGenerator:
                 f"{a.text} {b.text}", (a.text, b.text), sources, a.channel + b.channel,
                 f"collocation: '{a.text} {b.text}' is a bigram of the language model "
                 f"(log P('{b.text}' | '{a.text}') {lp:.1f}); {a.detail}; {b.detail}",
-                a.reverse and b.reverse, a.inflected or b.inflected, subs=2))
+                a.reverse and b.reverse, a.inflected or b.inflected, subs=2,
+                word_sources=((*a.sources, "collocation"), (*b.sources, "collocation"))))
         return tuple(out)
 
     def _rank_links(self, key: str, inflected: bool, limit: int
