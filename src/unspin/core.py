@@ -233,7 +233,8 @@ def _word_spans(text: str, toks: Sequence[Token], d: Decision, span: Span) -> li
 def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
             ranking: list[RankingRow] | None = None) -> Analysis:
     """Analyse one text. ``collect``, if given, receives every decision's features
-    (flagged or not) as ``(start, end, restored, features)``; ``ranking`` (accurate
+    (flagged or not) as ``(start, end, restored, features)``, a collocation once per
+    word, as it is reported; ``ranking`` (accurate
     tier) each decision's candidates and ranking features. The model-fitting
     scripts use them, nothing else does."""
     t0 = time.perf_counter()
@@ -345,9 +346,16 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
         verdict += _continuation_verdict(text, rescoring.strongest_continuation(scored))
     if collect is not None:  # the ranker's choices, as the models read them
         for _, checked_toks, d, feats in scored:
-            assert d.chosen.proposal is not None
-            collect.append((checked_toks[d.i].start, checked_toks[d.j - 1].end,
-                            d.chosen.proposal.text, feats))
+            p = d.chosen.proposal
+            assert p is not None
+            if p.subs == 2 and len(p.words) == d.j - d.i:
+                # a collocation is the two substitutions it reports (_word_spans)
+                for k, word in enumerate(p.words):
+                    tok = checked_toks[d.i + k]
+                    collect.append((tok.start, tok.end, word, feats))
+            else:
+                collect.append((checked_toks[d.i].start, checked_toks[d.j - 1].end, p.text,
+                                feats))
     features = document_features(n_words, [d.p_changed for ds in decisions for d in ds])
     features.update(span_model_features(n_words, [given for given, *_ in scored]))
     features.update(features_cont)
