@@ -48,3 +48,18 @@ def test_the_funnel_of_a_text_with_no_substitution_is_empty() -> None:
     assert f.substitutions == 0
     # no denominator: every share is undefined (NaN, as metrics.safe_ratio says), not 0
     assert all(math.isnan(v) for v in (f.proposed, f.examined, f.chosen, f.restored))
+
+
+@pytest.mark.engine
+def test_a_collocation_counts_once_per_word_at_every_stage() -> None:
+    """The accurate tier restores "counterfeit consciousness" as one two-word
+    decision and reports two word spans; the funnel counts both gold words at
+    every stage, its candidates included (matched per word)."""
+    spun = "Researchers say counterfeit consciousness will change the way doctors work."
+    original = "Researchers say artificial intelligence will change the way doctors work."
+    at = [(spun.index(w), spun.index(w) + len(w)) for w in ("counterfeit", "consciousness")]
+    gold = [(original.index(w), original.index(w) + len(w)) for w in ("artificial", "intelligence")]
+    item = Labelled("collocation", spun, original, tuple(at), tuple(gold), "synthetic")
+    f = evaluate_funnel(Config(scorer="neural"), [item])
+    assert f.substitutions == 2
+    assert f.examined == f.candidate == f.chosen == f.flagged == f.restored == 1.0

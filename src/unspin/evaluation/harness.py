@@ -39,6 +39,7 @@ from unspin.evaluation.datasets import (
     load_split,
 )
 from unspin.simulate import SpunDoc, spin
+from unspin.text.tokenize import tokenize
 from unspin.types import Analysis
 
 Restorer = Callable[[str], Analysis]
@@ -295,6 +296,13 @@ def evaluate_funnel(config: Config, items: Sequence[Labelled]) -> FunnelResult:
         a = analyze(it.spun, config, collect=decisions, ranking=ranking)
         chosen = {(start, end): text for start, end, text, _ in decisions}
         candidates = {(r.start, r.end): set(r.texts) for r in ranking}
+        for r in ranking:  # a collocation's candidates, per word (as core._word_spans)
+            words = [t for t in tokenize(it.spun[r.start : r.end]) if t.norm[:1].isalnum()]
+            if len(words) == 2:
+                for k, w in enumerate(words):
+                    key = (r.start + w.start, r.start + w.end)
+                    candidates.setdefault(key, set()).update(
+                        parts[k] for t in r.texts if len(parts := t.split(" ")) == 2)
         flagged = {(s.start, s.end): " ".join(lm_tokens(s.restored.lower())) for s in a.spans}
         for key, spun, gold in gold_pairs(it):
             n += 1
