@@ -193,6 +193,15 @@ def _span_from(text: str, toks: Sequence[Token], d: Decision, prob: float,
                 listed="fingerprints" in d.chosen.proposal.sources)
 
 
+def _word_originals(d: Decision, toks: Sequence[Token]) -> list[tuple[Token, str]] | None:
+    """Each spun word of a collocation decision with its original; None for
+    any other decision. A collocation stands for one substitution per word
+    (``Proposal.subs``), so it is reported, fitted and counted per word."""
+    p = d.chosen.proposal
+    assert p is not None
+    return None if p.subs == 1 else list(zip(toks[d.i : d.j], p.words, strict=True))
+
+
 def _word_spans(text: str, toks: Sequence[Token], d: Decision, span: Span) -> list[Span]:
     """A collocation restored as one term, reported as the substitutions it was.
 
@@ -203,29 +212,25 @@ def _word_spans(text: str, toks: Sequence[Token], d: Decision, span: Span) -> li
     spun word) among the decision's alternatives, best posterior first.
     Any other decision comes back as the one span it is.
     """
-    chosen = d.chosen.proposal
-    assert chosen is not None
-    if chosen.subs != 2 or len(chosen.words) != d.j - d.i:
+    words = _word_originals(d, toks)
+    if words is None:
         return [span]
     out: list[Span] = []
-    for k in range(d.j - d.i):
-        tok = toks[d.i + k]
+    for k, (tok, original) in enumerate(words):
         spun = text[tok.start : tok.end]
         seen: dict[str, Candidate] = {}
         for alt, cand in zip(d.alternatives, span.candidates, strict=False):
             p = alt.edge.proposal
-            sources = cand.sources
             if p is None:
-                word = spun
-            elif p.subs == 2 and len(p.words) == d.j - d.i:
-                word = transfer_case(spun, p.words[k])
-                sources = p.word_sources[k] if p.word_sources else sources
+                word, sources = spun, cand.sources
+            elif p.subs > 1:  # another collocation of the same two words
+                word, sources = transfer_case(spun, p.words[k]), p.word_sources[k]
             else:
                 continue  # a phrase for the two words together has no word of its own
             if word.lower() not in seen:
                 seen[word.lower()] = replace(cand, text=word, sources=sources)
         out.append(replace(span, start=tok.start, end=tok.end, text=spun,
-                           restored=transfer_case(spun, chosen.words[k]),
+                           restored=transfer_case(spun, original),
                            candidates=tuple(seen.values())))
     return out
 
@@ -313,7 +318,7 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
         rescored = rescoring.rescore(
             text, [(toks, ds) for (toks, *_), ds in zip(work, decisions, strict=True)],
             neural_lm, config.channel_weight,
-            bundle.generator if "lm" in config.sources else None, breaks, bundle.ranker,
+            bundle.generator if bundle.generator.use_lm else None, breaks, bundle.ranker,
             ranking, None if index is None else get_similarity(str(index.path), config.cache_dir))
         decisions, nn_feats, nn_doc = rescored.decisions, rescored.features, rescored.doc
         doc.update(nn_doc)
@@ -346,16 +351,13 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
         verdict += _continuation_verdict(text, rescoring.strongest_continuation(scored))
     if collect is not None:  # the ranker's choices, as the models read them
         for _, checked_toks, d, feats in scored:
-            p = d.chosen.proposal
-            assert p is not None
-            if p.subs == 2 and len(p.words) == d.j - d.i:
-                # a collocation is the two substitutions it reports (_word_spans)
-                for k, word in enumerate(p.words):
-                    tok = checked_toks[d.i + k]
-                    collect.append((tok.start, tok.end, word, feats))
+            assert d.chosen.proposal is not None
+            per_word = _word_originals(d, checked_toks)  # a collocation: as it is reported
+            if per_word is None:
+                collect.append((checked_toks[d.i].start, checked_toks[d.j - 1].end,
+                                d.chosen.proposal.text, feats))
             else:
-                collect.append((checked_toks[d.i].start, checked_toks[d.j - 1].end, p.text,
-                                feats))
+                collect += [(t.start, t.end, w, feats) for t, w in per_word]
     features = document_features(n_words, [d.p_changed for ds in decisions for d in ds])
     features.update(span_model_features(n_words, [given for given, *_ in scored]))
     features.update(features_cont)

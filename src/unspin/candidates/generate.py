@@ -68,9 +68,9 @@ class Proposal:
     detail: str
     reverse: bool = False  # only a reverse thesaurus link supports it
     inflected: bool = False  # found through a lemma and re-inflected
-    #: Substitutions the proposal stands for: 2 for a collocation (each of
-    #: its words replaced one spun word), so the decoder charges the spin
-    #: rate twice; ``channel`` is then the sum of the two words' channels.
+    #: Substitutions the proposal stands for: 2 for a collocation, one word
+    #: for each spun word, so the decoder charges the spin rate twice;
+    #: ``channel`` is then the sum of the two words' channels.
     subs: int = 1
     #: A collocation's sources per word (its ``sources`` are their union).
     word_sources: tuple[tuple[str, ...], ...] = ()

@@ -170,7 +170,7 @@ class FillIndex:
         tags = content_tags(spun)
         if not tags:
             return ()
-        after = self._neighbours("s", left)
+        after = self.successors(left)
         before = self._neighbours("p", right)
         floor_a = min(after.values(), default=-12.0) - 1.0
         floor_b = min(before.values(), default=-12.0) - 1.0

@@ -199,8 +199,7 @@ class SentenceDecoder:
                 continue
             subs = self._candidates(words, adjacent, protected, i)
             if subs:
-                keep = _edge(i, i + 1, (words[i],), self.log_keep, None, None)
-                edges[i] = [keep, *self._prune(words, i, subs)]
+                edges[i] = [self._keep(words, i), *self._prune(words, i, subs)]
         examined = set(todo)
         for i in todo:
             # a collocation replaces two words: both must be under examination
@@ -216,10 +215,12 @@ class SentenceDecoder:
             second = {e.words[0] for e in edges[i + 1][1:] if e.j == i + 2}
             pairs = [p for p in pairs if not (p[1][0] in first and p[1][1] in second)]
             if pairs:
-                keep = (edges[i][0] if len(edges[i]) > 1
-                        else _edge(i, i + 1, (words[i],), self.log_keep, None, None))
-                edges[i] = [keep, *edges[i][1:], *self._prune(words, i, pairs)]
+                edges[i] = [self._keep(words, i), *edges[i][1:], *self._prune(words, i, pairs)]
         return edges
+
+    def _keep(self, words: Sequence[str], i: int) -> Edge:
+        """Keeping the spun word at an examined position (it costs ``log_keep``)."""
+        return _edge(i, i + 1, (words[i],), self.log_keep, None, None)
 
     def _candidates(self, words: Sequence[str], adjacent: Sequence[bool],
                     protected: Sequence[bool], i: int) -> list[_Sub]:
