@@ -205,6 +205,36 @@ def lm_build(
     typer.echo(f"wrote {path} ({path.stat().st_size:,} bytes); use it with --lm {path}")
 
 
+@lm_app.command("generate")
+def lm_generate(
+    out: Annotated[str, typer.Argument(help="JSONL corpus to write or resume.")],
+    tokens: Annotated[int, typer.Option("--tokens", min=1,
+                                        help="tokens to generate in this run.")] = 100_000,
+    seed: Annotated[int, typer.Option("--seed", help="prompt and sampling seed.")] = 0,
+    batch: Annotated[int, typer.Option("--batch", min=1, help="texts per batch.")] = 64,
+    max_new: Annotated[int, typer.Option("--max-new", min=16,
+                                         help="tokens per text at most.")] = 256,
+    threads: Annotated[int | None, typer.Option("--threads", min=1,
+                                                help="torch threads (default: all).")] = None,
+) -> None:
+    """Write a corpus with the shipped neural LM, for `unspin lm build` (needs `[neural]`).
+
+    News reports, research abstracts and explainers on seeded topics. Resumes
+    where an earlier run with the same settings stopped.
+    """
+    from unspin.lm.generate import GenerationSettings, generate_corpus
+
+    settings = GenerationSettings(seed=seed, batch=batch, max_new_tokens=max_new)
+
+    def progress(done: int, records: int) -> None:
+        typer.echo(f"{done:,} / {tokens:,} tokens; {records:,} records in {out}", err=True)
+
+    result = generate_corpus(out, tokens, settings, threads=threads, progress=progress)
+    typer.echo(f"wrote {result.new_records:,} records ({result.new_tokens:,} tokens, "
+               f"{result.seconds:.0f} s) to {result.path}; {result.records:,} in all; "
+               f"build a model with `unspin lm build {result.path} --out MODEL.arpa`")
+
+
 @resources_app.command("build")
 def resources_build(
     cache: CacheOpt = None,
