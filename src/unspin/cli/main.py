@@ -205,6 +205,31 @@ def lm_build(
     typer.echo(f"wrote {path} ({path.stat().st_size:,} bytes); use it with --lm {path}")
 
 
+@lm_app.command("mix")
+def lm_mix(
+    first: Annotated[str, typer.Argument(help="ARPA model (from `unspin lm build`).")],
+    second: Annotated[str | None, typer.Argument(
+        help="ARPA model to mix in (default: the shipped default model).")] = None,
+    out: Annotated[str, typer.Option("--out", help="ARPA file to write.")] = "mixed.arpa",
+    weight: Annotated[float, typer.Option("--weight", min=0.0, max=1.0,
+                                          help="share of FIRST (the rest is SECOND's).")] = 0.5,
+    cache: CacheOpt = None,
+) -> None:
+    """Interpolate two n-gram models, e.g. a small archive's with the default's vocabulary.
+
+    A model built from a small archive flags every word the archive never
+    used; mixed with the default web-count model it keeps the archive's
+    collocations and the default's vocabulary.
+    """
+    from unspin.lm.ngram import mix_ngram
+    from unspin.resources.build import DEFAULT_NGRAM_FILE, ensure_built
+
+    other = second if second is not None else str(ensure_built(cache) / DEFAULT_NGRAM_FILE)
+    path = mix_ngram(first, other, weight, out)
+    typer.echo(f"wrote {path} ({path.stat().st_size:,} bytes): {weight:g} x {first} + "
+               f"{1 - weight:g} x {other}; use it with --lm {path}")
+
+
 @lm_app.command("generate")
 def lm_generate(
     out: Annotated[str, typer.Argument(help="JSONL corpus to write or resume.")],

@@ -156,6 +156,153 @@ def build_ngram(
     return out
 
 
+def _arpa_ngrams(path: Path) -> dict[int, list[tuple[str, ...]]]:
+    """The n-grams an ARPA file lists, by order (probabilities are read from kenlm)."""
+    out: dict[int, list[tuple[str, ...]]] = defaultdict(list)
+    order = 0
+    with path.open(encoding="utf-8") as fh:
+        for raw in fh:
+            line = raw.rstrip("\n")
+            if line.startswith("\\"):
+                order = int(line[1:line.index("-")]) if line.endswith("-grams:") else 0
+                continue
+            if order and line:
+                fields = line.split("\t")
+                if len(fields) >= 2:
+                    out[order].append(tuple(fields[1].split(" ")))
+    return out
+
+
+def mix_ngram(first: str | Path, second: str | Path, weight: float,
+              out_path: str | Path) -> Path:
+    """Interpolate two ARPA models into one: weight * P_first + (1 - weight) * P_second.
+
+    Why: a model built from a small archive knows its collocations but not
+    the vocabulary of the next story, and the default web-count model knows
+    the vocabulary but few collocations; an unknown word looks spun to either
+    alone. Every n-gram listed by either model gets the mixed probability of
+    its word after its context, each model read with its own back-off. A word
+    outside one model's vocabulary gets that model's ``<unk>`` probability in
+    the context, shared out over the words it does not know in proportion to
+    the other model's unigram probabilities (so a small archive's large
+    unknown-word mass goes to the words the other model knows, not to one
+    ``<unk>`` that would outscore them). Every context gets the back-off
+    weight that makes its distribution sum to one. What neither model lists backs off in the
+    mixture: the static approximation of linear interpolation SRILM's
+    ``-mix-lm`` makes. The order is the higher of the two.
+    """
+    import kenlm
+
+    if not 0.0 < weight < 1.0:
+        raise ValueError(f"the mixture weight must be between 0 and 1, not {weight}")
+    paths = (Path(first), Path(second))
+    for p in paths:
+        if not p.is_file():
+            raise ResourceError(f"n-gram model {p} not found")
+    with _quiet_stderr():
+        models = [kenlm.Model(str(p)) for p in paths]
+    listed = [_arpa_ngrams(p) for p in paths]
+    order = max(int(m.order) for m in models)
+    ngrams = {n: sorted(set(listed[0].get(n, ())) | set(listed[1].get(n, ())))
+              for n in range(1, order + 1)}
+
+    states: list[dict[tuple[str, ...], Any]] = [{}, {}]
+
+    def state(k: int, context: tuple[str, ...]) -> Any:
+        got = states[k].get(context)
+        if got is None:
+            model = models[k]
+            got = kenlm.State()
+            if context[:1] == ("<s>",):
+                model.BeginSentenceWrite(got)
+                context_words = context[1:]
+            else:
+                model.NullContextWrite(got)
+                context_words = context
+            for word in context_words:
+                nxt = kenlm.State()
+                model.BaseScore(got, word, nxt)
+                got = nxt
+            if len(states[k]) > 100_000:
+                states[k].clear()
+            states[k][context] = got
+        return got
+
+    def unigram(k: int, word: str) -> float:
+        st = kenlm.State()
+        models[k].NullContextWrite(st)
+        return float(10.0 ** models[k].BaseScore(st, word, kenlm.State()))
+
+    def known(k: int, word: str) -> bool:
+        return word in ("</s>", "<s>") or (word != "<unk>" and word in models[k])
+
+    # each model's unknown-word mass, shared out by the other's unigrams over
+    # what it does not know (the other's own <unk> included)
+    unknown_mass = [
+        sum(unigram(1 - k, g[0]) for g in listed[1 - k].get(1, ())
+            if g[0] not in ("<s>", "<unk>") and not known(k, g[0]))
+        + unigram(1 - k, "<unk>") for k in (0, 1)]
+
+    def conditional(k: int, context: tuple[str, ...], word: str) -> float:
+        if known(k, word):
+            return float(10.0 ** models[k].BaseScore(state(k, context), word, kenlm.State()))
+        p_unk = float(10.0 ** models[k].BaseScore(state(k, context), "<unk>", kenlm.State()))
+        return p_unk * unigram(1 - k, word) / max(unknown_mass[k], 1e-12)
+
+    prob: dict[tuple[str, ...], float] = {}
+    for n in range(1, order + 1):
+        for gram in ngrams[n]:
+            context, word = gram[:-1], gram[-1]
+            if word == "<s>":
+                continue
+            prob[gram] = (weight * conditional(0, context, word)
+                          + (1.0 - weight) * conditional(1, context, word))
+    unk = prob.get(("<unk>",), 1e-9)
+
+    bows: dict[tuple[str, ...], float] = {}
+
+    def mixed(context: tuple[str, ...], word: str) -> float:
+        """The mixed model's own probability (explicit, else backed off)."""
+        got = prob.get((*context, word))
+        if got is not None:
+            return got
+        if not context:
+            return unk
+        return bows.get(context, 1.0) * mixed(context[1:], word)
+
+    for n in range(2, order + 1):
+        kept: dict[tuple[str, ...], float] = defaultdict(float)
+        lower: dict[tuple[str, ...], float] = defaultdict(float)
+        for gram in ngrams[n]:
+            if gram in prob:
+                kept[gram[:-1]] += prob[gram]
+                lower[gram[:-1]] += mixed(gram[1:-1], gram[-1])
+        for context, mass in kept.items():
+            bows[context] = max(1e-9, 1.0 - mass) / max(1e-9, 1.0 - lower[context])
+
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(out.suffix + ".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        fh.write("\\data\\\n")
+        for n in range(1, order + 1):
+            fh.write(f"ngram {n}={sum(g in prob for g in ngrams[n]) + (n == 1)}\n")
+        for n in range(1, order + 1):
+            fh.write(f"\n\\{n}-grams:\n")
+            if n == 1:
+                fh.write(f"-99\t<s>\t{math.log10(bows.get(('<s>',), 1.0)):.6f}\n")
+            for gram in ngrams[n]:
+                got = prob.get(gram)
+                if got is None:
+                    continue
+                line = f"{math.log10(max(got, 1e-12)):.6f}\t{' '.join(gram)}"
+                bow = bows.get(gram) if n < order else None
+                fh.write(f"{line}\t{math.log10(bow):.6f}\n" if bow is not None else line + "\n")
+        fh.write("\n\\end\\\n")
+    tmp.replace(out)
+    return out
+
+
 def _wordsegment_dir() -> Path:
     import importlib.util
 
