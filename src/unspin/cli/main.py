@@ -215,11 +215,13 @@ def lm_mix(
                                           help="share of FIRST (the rest is SECOND's).")] = 0.5,
     cache: CacheOpt = None,
 ) -> None:
-    """Interpolate two n-gram models, e.g. a small archive's with the default's vocabulary.
+    """Interpolate two n-gram models into one (weight x FIRST + the rest x SECOND).
 
-    A model built from a small archive flags every word the archive never
-    used; mixed with the default web-count model it keeps the archive's
-    collocations and the default's vocabulary.
+    Built for models whose fitted span and document models are refitted on the
+    mixture (a corpus from `unspin lm generate` with the web counts: see
+    docs/model.md). A model from your own archive is better used alone: the
+    fits shipped for `--lm` models were made on one, and a mixture scored
+    worse under them (measured in docs/model.md).
     """
     from unspin.lm.ngram import mix_ngram
     from unspin.resources.build import DEFAULT_NGRAM_FILE, ensure_built
