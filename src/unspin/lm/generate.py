@@ -29,9 +29,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from unspin.errors import InputError
+
+if TYPE_CHECKING:
+    from unspin.lm.neural import NeuralLM
 
 SCHEMA = "unspin.generated/1"
 
@@ -184,7 +187,7 @@ def _complete_records(path: Path) -> int:
 
 
 def generate_corpus(out: str | Path, tokens: int, settings: GenerationSettings | None = None,
-                    *, lm: Any = None, threads: int | None = None,
+                    *, lm: NeuralLM | None = None, threads: int | None = None,
                     progress: Callable[[int, int], None] | None = None) -> GenerationResult:
     """Append records to ``out`` until this run has generated ``tokens`` tokens.
 
@@ -210,7 +213,7 @@ def generate_corpus(out: str | Path, tokens: int, settings: GenerationSettings |
         from unspin.lm.neural import get_neural_lm
 
         lm = get_neural_lm()
-    torch = lm._torch
+    torch = lm.runtime
     if threads:
         torch.set_num_threads(threads)
     start = time.perf_counter()
@@ -241,7 +244,7 @@ def generate_corpus(out: str | Path, tokens: int, settings: GenerationSettings |
                             time.perf_counter() - start)
 
 
-def _sample(lm: Any, prompts: Sequence[str], s: GenerationSettings, seed: int
+def _sample(lm: NeuralLM, prompts: Sequence[str], s: GenerationSettings, seed: int
             ) -> tuple[list[str], int, list[bool]]:
     """Sample a continuation of each prompt, batched (left padding, one cache).
 
@@ -249,10 +252,10 @@ def _sample(lm: Any, prompts: Sequence[str], s: GenerationSettings, seed: int
     fraction of a full sort. Returns the texts, the tokens generated (up to
     each row's end-of-text) and whether each row ended by itself.
     """
-    torch = lm._torch
+    torch = lm.runtime
     encoded = [lm.tokenizer.encode(p) for p in prompts]
     rows, width = len(encoded), max(len(e) for e in encoded)
-    ids = torch.full((rows, width), lm._pad_id, dtype=torch.long)
+    ids = torch.full((rows, width), lm.pad_id, dtype=torch.long)
     mask = torch.zeros((rows, width), dtype=torch.long)
     for r, e in enumerate(encoded):
         ids[r, width - len(e):] = torch.tensor(e, dtype=torch.long)
@@ -264,7 +267,7 @@ def _sample(lm: Any, prompts: Sequence[str], s: GenerationSettings, seed: int
     gen = torch.Generator().manual_seed(seed)
     out: list[list[int]] = [[] for _ in range(rows)]
     ended = [False] * rows
-    with torch.inference_mode(), lm._autocast():
+    with torch.inference_mode(), lm.autocast():
         hidden, cache = decoder(ids, attention_mask=mask, position_ids=positions)
         last = hidden[:, -1]
         position = positions[:, -1]

@@ -428,6 +428,20 @@ class NeuralLM:
             logits = self.model.get_output_embeddings()(hidden)
         return logits.float()
 
+    @property
+    def runtime(self) -> Any:
+        """The torch module the model runs on (imported when the model loads)."""
+        return self._torch
+
+    @property
+    def pad_id(self) -> int:
+        """The token that pads a batch (the end-of-text token)."""
+        return self._pad_id
+
+    def autocast(self) -> Any:
+        """The context a pass runs in: bfloat16 autocast, or nothing in float32."""
+        return self._autocast()
+
     def _autocast(self) -> Any:
         torch = self._torch
         if self.precision == "bfloat16":
