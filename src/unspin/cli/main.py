@@ -244,7 +244,7 @@ def lm_generate(
     threads: Annotated[int | None, typer.Option("--threads", min=1,
                                                 help="torch threads (default: all).")] = None,
 ) -> None:
-    """Write a corpus with the shipped neural LM, for `unspin lm build` (needs `[neural]`).
+    """Write a corpus with the shipped neural LM, for `unspin lm build` (neural extra).
 
     News reports, research abstracts and explainers on seeded topics. Resumes
     where an earlier run with the same settings stopped.
