@@ -26,7 +26,7 @@ import os
 import random
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -168,8 +168,13 @@ def clean_text(text: str, finished: bool) -> str:
     return text.strip()
 
 
-def _complete_records(path: Path) -> int:
-    """Complete lines in ``path``; a torn last line (an interrupted write) is cut off."""
+def _resume_point(path: Path, settings: GenerationSettings) -> int:
+    """How many records ``path`` already holds (where this run goes on).
+
+    A torn last line (an interrupted write) is cut off. A file this command
+    did not write, or wrote with other settings, is refused rather than
+    mixed into.
+    """
     if not path.exists():
         return 0
     data = path.read_bytes()
@@ -179,10 +184,19 @@ def _complete_records(path: Path) -> int:
             fh.truncate(cut)
         data = data[:cut]
     count = data.count(b"\n")
-    if count:
-        last = json.loads(data.rstrip(b"\n").rsplit(b"\n", 1)[-1])
-        if last.get("schema") != SCHEMA:
-            raise InputError(f"{path} is not a corpus written by `unspin lm generate`")
+    if not count:
+        return 0
+    first = json.loads(data[: data.index(b"\n")])
+    last = json.loads(data.rstrip(b"\n").rsplit(b"\n", 1)[-1])
+    if first.get("schema") != SCHEMA or last.get("schema") != SCHEMA:
+        raise InputError(f"{path} is not a corpus written by `unspin lm generate`")
+    if first.get("settings") != asdict(settings):
+        raise InputError(
+            f"{path} was generated with {first.get('settings')}, not {asdict(settings)}; "
+            "write to a new file or pass the same settings")
+    if count % settings.batch:
+        raise InputError(f"{path} holds {count} records, not whole batches of "
+                         f"{settings.batch}; it was not written by this command")
     return count
 
 
@@ -198,23 +212,14 @@ def generate_corpus(out: str | Path, tokens: int, settings: GenerationSettings |
     settings = settings or GenerationSettings()
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
-    done = _complete_records(path)
-    if done:
-        with path.open("rb") as fh:
-            first = json.loads(fh.readline())
-        if first.get("settings") != asdict(settings):
-            raise InputError(
-                f"{path} was generated with {first.get('settings')}, not {asdict(settings)}; "
-                "write to a new file or pass the same settings")
-        if done % settings.batch:
-            raise InputError(f"{path} holds {done} records, not whole batches of "
-                             f"{settings.batch}; it was not written by this command")
+    done = _resume_point(path, settings)
     if lm is None:
         from unspin.lm.neural import get_neural_lm
 
         lm = get_neural_lm()
-    torch = lm.runtime
     if threads:
+        import torch  # loaded with the model above
+
         torch.set_num_threads(threads)
     start = time.perf_counter()
     new_tokens = new_records = 0
@@ -223,15 +228,17 @@ def generate_corpus(out: str | Path, tokens: int, settings: GenerationSettings |
         while new_tokens < tokens:
             batch = list(range(index, index + settings.batch))
             prompts = [prompt_for(i, settings.seed) for i in batch]
-            texts, used, finished = _sample(lm, [chat(p) for _, p in prompts], settings,
-                                            seed=settings.seed * 1_000_003 + index)
+            texts, used, finished = lm.sample(
+                [chat(p) for _, p in prompts], max_new_tokens=settings.max_new_tokens,
+                temperature=settings.temperature, top_k=settings.top_k, top_p=settings.top_p,
+                seed=settings.seed * 1_000_003 + index)
             lines = []
             for i, (genre, prompt), text, fin in zip(batch, prompts, texts, finished,
                                                     strict=True):
                 lines.append(json.dumps({
                     "schema": SCHEMA, "id": f"gen-{i:07d}", "genre": genre, "prompt": prompt,
                     "text": clean_text(text, fin), "settings": asdict(settings),
-                    "model": lm.source.rsplit("/", 1)[-1]}, ensure_ascii=False))
+                    "model": Path(lm.source).name}, ensure_ascii=False))
             fh.write("\n".join(lines) + "\n")
             fh.flush()
             os.fsync(fh.fileno())
@@ -243,52 +250,3 @@ def generate_corpus(out: str | Path, tokens: int, settings: GenerationSettings |
     return GenerationResult(str(path), index, new_records, new_tokens,
                             time.perf_counter() - start)
 
-
-def _sample(lm: NeuralLM, prompts: Sequence[str], s: GenerationSettings, seed: int
-            ) -> tuple[list[str], int, list[bool]]:
-    """Sample a continuation of each prompt, batched (left padding, one cache).
-
-    Top-k then nucleus sampling: ``topk`` over the 49,152 logits costs a
-    fraction of a full sort. Returns the texts, the tokens generated (up to
-    each row's end-of-text) and whether each row ended by itself.
-    """
-    torch = lm.runtime
-    encoded = [lm.tokenizer.encode(p) for p in prompts]
-    rows, width = len(encoded), max(len(e) for e in encoded)
-    ids = torch.full((rows, width), lm.pad_id, dtype=torch.long)
-    mask = torch.zeros((rows, width), dtype=torch.long)
-    for r, e in enumerate(encoded):
-        ids[r, width - len(e):] = torch.tensor(e, dtype=torch.long)
-        mask[r, width - len(e):] = 1
-    positions = (mask.cumsum(1) - 1).clamp(min=0)
-    decoder = lm.model.get_decoder()
-    head = lm.model.get_output_embeddings()
-    eos = lm.tokenizer.eos_token_id
-    gen = torch.Generator().manual_seed(seed)
-    out: list[list[int]] = [[] for _ in range(rows)]
-    ended = [False] * rows
-    with torch.inference_mode(), lm.autocast():
-        hidden, cache = decoder(ids, attention_mask=mask, position_ids=positions)
-        last = hidden[:, -1]
-        position = positions[:, -1]
-        for _ in range(s.max_new_tokens):
-            logits = head(last).float() / s.temperature
-            top, which = logits.topk(s.top_k, dim=-1)
-            probs = torch.softmax(top, dim=-1)
-            # keep the smallest prefix whose mass reaches top_p (the first always)
-            probs[probs.cumsum(-1) - probs > s.top_p] = 0.0
-            picked = which.gather(1, torch.multinomial(probs, 1, generator=gen))
-            for r, token in enumerate(picked[:, 0].tolist()):
-                if not ended[r]:
-                    if token == eos:
-                        ended[r] = True
-                    else:
-                        out[r].append(token)
-            if all(ended):
-                break
-            mask = torch.cat([mask, torch.ones((rows, 1), dtype=torch.long)], dim=1)
-            position = position + 1
-            hidden, cache = decoder(picked, attention_mask=mask,
-                                    position_ids=position[:, None], cache=cache)
-            last = hidden[:, -1]
-    return [lm.tokenizer.decode(o) for o in out], sum(len(o) for o in out), ended

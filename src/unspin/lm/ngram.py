@@ -156,9 +156,9 @@ def build_ngram(
     return out
 
 
-def _arpa_ngrams(path: Path) -> dict[int, list[tuple[str, ...]]]:
+def _arpa_ngrams(path: Path) -> dict[int, set[tuple[str, ...]]]:
     """The n-grams an ARPA file lists, by order (probabilities are read from kenlm)."""
-    out: dict[int, list[tuple[str, ...]]] = defaultdict(list)
+    out: dict[int, set[tuple[str, ...]]] = defaultdict(set)
     order = 0
     with path.open(encoding="utf-8") as fh:
         for raw in fh:
@@ -169,7 +169,7 @@ def _arpa_ngrams(path: Path) -> dict[int, list[tuple[str, ...]]]:
             if order and line:
                 fields = line.split("\t")
                 if len(fields) >= 2:
-                    out[order].append(tuple(fields[1].split(" ")))
+                    out[order].add(tuple(fields[1].split(" ")))
     return out
 
 
@@ -203,7 +203,7 @@ def mix_ngram(first: str | Path, second: str | Path, weight: float,
         models = [kenlm.Model(str(p)) for p in paths]
     listed = [_arpa_ngrams(p) for p in paths]
     order = max(int(m.order) for m in models)
-    ngrams = {n: sorted(set(listed[0].get(n, ())) | set(listed[1].get(n, ())))
+    ngrams = {n: sorted(listed[0].get(n, set()) | listed[1].get(n, set()))
               for n in range(1, order + 1)}
 
     states: list[dict[tuple[str, ...], Any]] = [{}, {}]
@@ -238,9 +238,10 @@ def mix_ngram(first: str | Path, second: str | Path, weight: float,
 
     # each model's unknown-word mass, shared out by the other's unigrams over
     # what it does not know (the other's own <unk> included)
+    # (fsum: exact, so the order of the set does not matter)
     unknown_mass = [
-        sum(unigram(1 - k, g[0]) for g in listed[1 - k].get(1, ())
-            if g[0] not in ("<s>", "<unk>") and not known(k, g[0]))
+        math.fsum(unigram(1 - k, g[0]) for g in listed[1 - k].get(1, set())
+                  if g[0] not in ("<s>", "<unk>") and not known(k, g[0]))
         + unigram(1 - k, "<unk>") for k in (0, 1)]
 
     def conditional(k: int, context: tuple[str, ...], word: str) -> float:
