@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -333,3 +334,77 @@ def test_a_restored_collocation_is_reported_as_its_word_substitutions() -> None:
     assert unspin.apply_edits(text, a.edits) == a.restored_text
     assert a.restored_text == ("Researchers say artificial intelligence will change the way "
                                "doctors work.")
+
+
+@pytest.mark.engine
+def test_the_accurate_tier_reads_a_collocation_no_bigram_table_holds(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """"warning shots" is no bigram of the default model, and Moby links "shot"
+    to 451 words, so "shots" is not among the 96 links kept for "pictures":
+    neither a one-word nor an n-gram collocation proposal holds it. The
+    accurate tier reads every original of "pictures" after the likeliest
+    originals of "caution" (``decode/rescore.py``, ``_collocations``) and
+    restores both words; with that reading switched off, it keeps them."""
+    from unspin.decode import rescore
+
+    text = "Police fired caution pictures into the air to disperse the crowd."
+    gen = get_bundle(Config()).generator
+    assert "shots" not in {p.text for p in gen.propose(("pictures",))}
+    assert "shots" in {p.text for p in gen.propose_wide(("pictures",))}
+    a = unspin.check(text, scorer="neural")
+    assert [(s.text, s.restored) for s in a.spans] == [("caution", "warning"),
+                                                       ("pictures", "shots")]
+    first, second = a.spans
+    assert first.confidence == second.confidence
+    assert all("collocation" in s.candidates[0].sources for s in a.spans)
+    channel = next(e for e in first.evidence if e.kind == "channel")
+    assert channel.detail.startswith("collocation: SmolLM2-135M reads 'shots' after 'warning'")
+    neural = next(e for e in first.evidence if e.kind == "neural")
+    assert "read with the next words" in neural.detail
+    assert unspin.apply_edits(text, a.edits) == a.restored_text
+    monkeypatch.setattr(rescore, "COLLOCATIONS", False)
+    assert not unspin.check(text, scorer="neural").spans
+
+
+@pytest.mark.engine
+def test_a_collocation_that_replaces_two_decisions_keeps_every_key_in_step(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A two-word decision replaces two one-word ones, so every decision after
+    it moves down one place: its features, its span in the neural pass and
+    its origin (what ``core`` reads ``nn_reopened`` through) must move with it."""
+    from unspin.decode import rescore
+
+    seen: list[tuple[list[Any], list[list[int]], rescore.Rescored]] = []
+    real = rescore.rescore
+
+    def spy(text: str, sentences: Any, *args: Any, **kwargs: Any) -> rescore.Rescored:
+        got = real(text, sentences, *args, **kwargs)
+        seen.append(([toks for toks, _ in sentences], [[d.i for d in ds] for _, ds in sentences],
+                     got))
+        return got
+
+    monkeypatch.setattr(rescore, "rescore", spy)
+    text = ("Police fired caution pictures into the air to disperse the crowd, and the "
+            "assortment of injured people rose to twelve by the evening.")
+    unspin.check(text, scorer="neural")
+    (toks, starts, got), = seen
+    assert any(d.j - d.i == 2 for ds in got.decisions for d in ds), "no collocation was read"
+    state = got.evidence.state
+    assert state is not None
+    moved = 0
+    for si, ds in enumerate(got.decisions):
+        for k, d in enumerate(ds):
+            old = got.origin.get((si, k), (si, k))
+            moved += old != (si, k)
+            assert starts[old[0]][old[1]] == d.i
+            if (si, k) not in got.features:
+                continue
+            # the pass's span for this decision covers its words, no more
+            r = state.ranges[got.span_of[(si, k)]]
+            assert r is not None
+            read = text[state.offsets[r[0]][0] : state.offsets[r[1] - 1][1]]
+            assert read.strip() == text[toks[si][d.i].start : toks[si][d.j - 1].end]
+            pe = got.evidence.spans[got.span_of[(si, k)]]
+            assert pe is not None
+            assert got.features[(si, k)]["nn_spun_first"] == pe.spun_first
+    assert moved > 0

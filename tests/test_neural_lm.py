@@ -415,6 +415,36 @@ def test_continuation_gain_equals_reading_both_texts_afresh(lm: NeuralLM) -> Non
     assert got[0] > 0 > got[1]  # what follows agrees with "cases", not "representatives"
 
 
+def test_next_word_scores_equal_reading_the_candidate_afresh(lm: NeuralLM) -> None:
+    """A word read after a candidate in place of a span must score what it scores
+    after the prefix and the candidate read from scratch (its first token)."""
+    text = "Police fired caution pictures into the air as the crowd moved closer."
+    start = text.index("caution")
+    ev = lm.evidence(text, [(start, start + len("caution"), ["warning"])])
+    words = ["shots", "pictures", "signs"]
+    warning, caution, nothing = lm.next_word_scores(
+        ev, [(0, "warning", words), (0, "caution", words), (5, "x", words)], window=10_000)
+    state = ev.state
+    assert state is not None and state.ranges[0] is not None
+    k0 = state.ranges[0][0]
+
+    def afresh(reading: str, word: str) -> float:
+        ids = state.ids[:k0] + lm.tokenizer.encode(" " + reading)
+        first = lm.tokenizer.encode(" " + word)[0]
+        return lm._token_logprobs([ids + [first]])[0][-1]
+
+    assert warning is not None and caution is not None and nothing is None
+    for word in words:
+        assert warning[word] == pytest.approx(afresh("warning", word), abs=1e-3)
+        assert caution[word] == pytest.approx(afresh("caution", word), abs=1e-3)
+    # the spun text read as it stands: the pass's own score of "pictures"
+    assert ev.spans[0] is not None
+    assert caution["pictures"] == pytest.approx(ev.spans[0].next_lp, abs=1e-3)
+    # "shots" belongs after "warning", more than after "caution" or than "pictures" does
+    assert warning["shots"] > max(caution["shots"], warning["pictures"])
+    assert lm.next_word_scores(ev, []) == []
+
+
 def test_continuation_gains_in_the_default_window_and_where_none_is_possible(
         lm: NeuralLM) -> None:
     sentence = "The council met on Monday and the assortment of members voted. "
@@ -501,11 +531,16 @@ def test_flags_and_suspects_are_re_chosen_in_batches_of_their_own(
     threshold) in a call of their own, three substitutions each at most,
     against the spun reading the check already scored. A text with neither
     reads the check's batch alone. A suspect gets the best guess too:
-    'caution pictures' is 'warning shots', not 'photos'."""
+    'caution pictures' is 'warning shots', not 'photos'. (The collocation
+    readings, a batch of their own before any of these, are switched off: with
+    them 'caution pictures' is flagged as one collocation, tested elsewhere.)"""
     from unspin import Config
     from unspin.core import analyze
+    from unspin.decode import rescore
     from unspin.decode.rescore import CHOICE_READINGS
     from unspin.lm import neural
+
+    monkeypatch.setattr(rescore, "COLLOCATIONS", False)
 
     calls: list[int] = []
     real = neural.NeuralLM.continuation_gains

@@ -163,9 +163,12 @@ def _span_from(text: str, toks: Sequence[Token], d: Decision, prob: float,
                               f"P(document spun) x P(span | spun) = {prob:.3f}", d.p_changed),
     )
     if "nn_gain" in feats:  # the accurate tier's single neural pass
+        read = ("given everything before it and read with the next words (a collocation, "
+                "decode/rescore.py)" if feats.get("nn_pair") else
+                "given everything before it (first token)")
         evidence += (Evidence(
             "neural", f"SmolLM2-135M: '{ranked}' scores {feats['nn_gain']:+.2f} nats over "
-                      f"'{spun}' given everything before it (first token)", feats["nn_gain"]),)
+                      f"'{spun}' {read}", feats["nn_gain"]),)
         given = first.posterior / d.p_changed if d.p_changed > 0 else 0.0
         n_subs = sum(1 for a in d.alternatives if a.edge.proposal is not None)
         close = (f"; closeness in meaning to '{spun}' {feats['similarity']:.2f}"
@@ -319,9 +322,14 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
             text, [(toks, ds) for (toks, *_), ds in zip(work, decisions, strict=True)],
             neural_lm, config.channel_weight,
             bundle.generator if bundle.generator.use_lm else None, breaks, bundle.ranker,
-            ranking, None if index is None else get_similarity(str(index.path), config.cache_dir))
+            ranking, None if index is None else get_similarity(str(index.path), config.cache_dir),
+            bundle.generator)
         decisions, nn_feats, nn_doc = rescored.decisions, rescored.features, rescored.doc
         doc.update(nn_doc)
+        # a collocation replaced two decisions: keys after it moved
+        reopened = {key for key in {*nn_feats, *((si, di) for si, ds in enumerate(decisions)
+                                                   for di in range(len(ds)))}
+                    if rescored.origin.get(key, key) in reopened}
         for key, feats in nn_feats.items():
             feats["nn_reopened"] = float(key in reopened)
     # Each decision's P(substituted | spun document), then P(document spun), which

@@ -29,6 +29,7 @@ from unspin.candidates.learned import LearnedPair, LearnedTable
 from unspin.candidates.lmfill import content_tags
 from unspin.decode.channel import ChannelModel
 from unspin.resources.inverse import (
+    MAX_LINKS_PER_KEY,
     PRIOR_FLOOR,
     SEP,
     InverseEntry,
@@ -80,6 +81,10 @@ class Proposal:
 #: follows channel plus prior, so the frequent originals stay (candidate
 #: recall for both settings is in BENCHMARKS.md).
 SCREEN_LINKS = 16
+
+#: Links per key for ``propose_wide``: all a key stores
+#: (``resources.inverse.MAX_LINKS_PER_KEY``) for a word and its lemma.
+WIDE_LINKS = 2 * MAX_LINKS_PER_KEY
 
 #: Common thesaurus neighbours two words need before an LM proposal relating
 #: them is kept: one or two shared words are chance among hundreds of links
@@ -146,6 +151,11 @@ class CandidateGenerator:
         #: best thesaurus links by channel and prior (a separate cache).
         self.propose_screen = lru_cache(maxsize=200_000)(
             lambda span: self._propose(span, SCREEN_LINKS))
+        #: Every link of a span's keys (``WIDE_LINKS``), for a model that scores
+        #: them all at once: the accurate tier's neural collocations read one
+        #: distribution per word, so the cut that bounds n-gram work is not needed.
+        self.propose_wide = lru_cache(maxsize=50_000)(
+            lambda span: self._propose(span, WIDE_LINKS))
         #: Per (first, second, successor table): the pair's collocations.
         self.propose_pair = lru_cache(maxsize=100_000)(self._propose_pair)
         #: Asked for every span the decoder grows, most of them common words.

@@ -36,7 +36,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from unspin.candidates.generate import CandidateGenerator
+from unspin.candidates.generate import CandidateGenerator, Proposal
+from unspin.candidates.lmfill import content_tags
 from unspin.decode.lattice import Alternative, Decision, Edge, softmax
 from unspin.decode.rerank import Ranker, rank_features
 from unspin.decode.spanmodel import clip_logit
@@ -68,6 +69,16 @@ NEURAL_WEIGHT = 1.0
 TOP = 8
 #: Neural proposals added per one-word decision, and how deep to look for them.
 FILLS, FILL_DEPTH = 3, 40
+
+#: Two adjacent one-word decisions are also read as one collocation spun word
+#: by word (``_collocations``): the first word's ``PAIR_FIRST`` likeliest
+#: originals are each read by the neural model, which then scores every
+#: original of the second word after it; ``PAIR_KEEP`` pairs join a two-word
+#: decision, which replaces the two when it explains them better.
+PAIR_FIRST, PAIR_READ, PAIR_KEEP = 8, 6, 4
+#: Whether the accurate tier reads collocations at all (an A/B switch for the
+#: measurements in docs/model.md).
+COLLOCATIONS = True
 
 #: Span-model features the accurate tier adds (see ``decode/spanmodel.py``).
 NN_FEATURES = (
@@ -109,13 +120,17 @@ class Rescored(NamedTuple):
     evidence: TextEvidence
     #: the pass's span index of each ``(sentence, decision)``
     span_of: dict[tuple[int, int], int]
+    #: the ``(sentence, decision)`` each returned decision had on the way in
+    #: (a collocation that replaced two: the first's), where they differ
+    origin: dict[tuple[int, int], tuple[int, int]]
 
 
 def rescore(text: str, sentences: Sequence[tuple[Sequence[Token], Sequence[Decision]]],
             lm: Any, channel_weight: float, proposals: CandidateGenerator | None = None,
             breaks: Sequence[int] = (), ranker: Ranker | None = None,
             ranking: list[RankingRow] | None = None,
-            similarity: Similarity | None = None) -> Rescored:
+            similarity: Similarity | None = None,
+            collocations: CandidateGenerator | None = None) -> Rescored:
     """Re-rank every decision with one neural pass over ``text``.
 
     Returns the decisions of each sentence, the neural span features of each
@@ -129,7 +144,9 @@ def rescore(text: str, sentences: Sequence[tuple[Sequence[Token], Sequence[Decis
     fixed sum when None). ``ranking``, when given, receives each decision's
     span, candidate texts and ranking features (for ``bench/fit_ranker.py``).
     ``similarity`` gives the ranker each candidate's closeness in meaning to
-    the spun text (``resources/similarity.py``; unknown when None).
+    the spun text (``resources/similarity.py``; unknown when None). With
+    ``collocations`` (the candidate generator), adjacent one-word decisions are
+    also read as one collocation (:func:`_collocations`).
     """
     rank = (ranker.with_channel_weight(channel_weight) if ranker is not None
             else Ranker.fixed(channel_weight))
@@ -141,10 +158,23 @@ def rescore(text: str, sentences: Sequence[tuple[Sequence[Token], Sequence[Decis
                     if a.edge.proposal is not None][:TOP]
             keys.append((si, di))
             queries.append((toks[d.i].start, toks[d.j - 1].end, alts))
+    sites = (_pair_sites(text, sentences) if collocations is not None and COLLOCATIONS
+             and collocations.use_collocations else [])
+    firsts: dict[tuple[int, int], list[Proposal]] = {}
+    query_of = {key: n for n, key in enumerate(keys)}
+    for si, di in sites:  # every original of a first word is read by the pass
+        toks, ds = sentences[si]
+        d = ds[di]
+        assert collocations is not None
+        firsts[(si, di)] = [p for p in collocations.propose_wide((toks[d.i].norm,))
+                            if len(p.words) == 1]
+        queries[query_of[(si, di)]][2].extend(p.text for p in firsts[(si, di)])
+        # the two words' own range, for the continuation check
+        queries.append((toks[d.i].start, toks[d.i + 1].end, []))
     out = [list(ds) for _, ds in sentences]
     ev = lm.evidence(text, queries, breaks, top=FILL_DEPTH if proposals is not None else 0)
     features: dict[tuple[int, int], dict[str, float]] = {}
-    for (si, di), pe in zip(keys, ev.spans, strict=True):
+    for (si, di), pe in zip(keys, ev.spans[: len(keys)], strict=True):
         if pe is None:
             continue
         toks = sentences[si][0]
@@ -207,7 +237,253 @@ def rescore(text: str, sentences: Sequence[tuple[Sequence[Token], Sequence[Decis
         if close is not None:  # the ranker's evidence line says it; no span model reads it
             features[(si, di)]["similarity"] = close
     doc = {"nn_mean_lp": ev.mean_lp, "nn_low_share": ev.low_share}
-    return Rescored(out, features, doc, ev, {key: n for n, key in enumerate(keys)})
+    span_of = {key: n for n, key in enumerate(keys)}
+    if not sites:
+        return Rescored(out, features, doc, ev, span_of, {})
+    assert collocations is not None
+    pairs = _collocations(text, sentences, out, sites, firsts, ev, span_of, lm, channel_weight,
+                          collocations, rank, similarity)
+    # each pair replaces its two decisions: renumber what is keyed by decision
+    origin: dict[tuple[int, int], tuple[int, int]] = {}
+    new_features: dict[tuple[int, int], dict[str, float]] = {}
+    new_span_of: dict[tuple[int, int], int] = {}
+    for si, ds in enumerate(out):
+        kept: list[Decision] = []
+        di = 0
+        while di < len(ds):
+            new_key, old_key = (si, len(kept)), (si, di)
+            if new_key != old_key:
+                origin[new_key] = old_key
+            got = pairs.get(old_key)
+            if got is None:
+                if old_key in features:
+                    new_features[new_key] = features[old_key]
+                if old_key in span_of:
+                    new_span_of[new_key] = span_of[old_key]
+                kept.append(ds[di])
+                di += 1
+            else:
+                kept.append(got[0])
+                new_features[new_key], new_span_of[new_key] = got[1], got[2]
+                di += 2
+        out[si] = kept
+    return Rescored(out, new_features, doc, ev, new_span_of, origin)
+
+
+def _pair_sites(text: str, sentences: Sequence[tuple[Sequence[Token], Sequence[Decision]]]
+                ) -> list[tuple[int, int]]:
+    """``(sentence, decision)`` of each one-word decision followed, one space
+    later, by another, both on content words: where a collocation may have
+    been spun word by word."""
+    out: list[tuple[int, int]] = []
+    for si, (toks, ds) in enumerate(sentences):
+        for di in range(len(ds) - 1):
+            d1, d2 = ds[di], ds[di + 1]
+            if (d1.j - d1.i == 1 and d2.j - d2.i == 1 and d2.i == d1.j
+                    and text[toks[d1.i].end : toks[d2.i].start] == " "
+                    and content_tags(toks[d1.i].norm) and content_tags(toks[d2.i].norm)):
+                out.append((si, di))
+    return out
+
+
+def _keep_edge(d: Decision) -> Edge:
+    return next(a.edge for a in d.alternatives if a.edge.proposal is None)
+
+
+def _keep_total(d1: Decision, d2: Decision, channel_weight: float) -> float:
+    """The score of keeping both spun words, as a pair's score counts it."""
+    return channel_weight * (_keep_edge(d1).channel + _keep_edge(d2).channel)
+
+
+def _log_sub(d: Decision) -> float:
+    """log P(substituted) per word, as the decoder charged ``d``'s substitutions."""
+    sub = next(a.edge for a in d.alternatives if a.edge.proposal is not None)
+    assert sub.proposal is not None
+    return (sub.channel - sub.proposal.channel) / sub.proposal.subs
+
+
+def _need(d1: Decision, d2: Decision) -> float:
+    """How far above keeping both words a pair must score to replace the two
+    one-word decisions: above changing either word alone. (Each one-word
+    decision read the other word as spun; changing both is what the pair
+    itself scores, its search holding their two choices together.)"""
+    need = 0.0
+    for d in (d1, d2):
+        keep = next(a.score for a in d.alternatives if a.edge.proposal is None)
+        best = max((a.score for a in d.alternatives if a.edge.proposal is not None), default=keep)
+        need = max(need, best - keep)
+    return need
+
+
+def _collocations(text: str, sentences: Sequence[tuple[Sequence[Token], Sequence[Decision]]],
+                  out: list[list[Decision]], sites: Sequence[tuple[int, int]],
+                  firsts: dict[tuple[int, int], list[Proposal]],
+                  ev: TextEvidence, span_of: dict[tuple[int, int], int], lm: Any,
+                  channel_weight: float, gen: CandidateGenerator, rank: Ranker,
+                  similarity: Similarity | None
+                  ) -> dict[tuple[int, int], tuple[Decision, dict[str, float], int]]:
+    """Two-word decisions that replace the one-word decisions at ``sites``.
+
+    A tortured phrase is a collocation spun word by word ("artificial
+    intelligence" -> "counterfeit consciousness"): each word's original
+    reads badly next to the other spun word, so the one-word decisions miss
+    it, and the n-gram collocations (``CandidateGenerator.propose_pair``)
+    need the pair in the n-gram model's bigrams, which the shipped web
+    counts mostly lack. Here the neural model reads it. The single pass
+    already scored every original ``a`` of the first word after the left
+    context; the ``PAIR_FIRST`` best by that gain plus channel are read in
+    place of the first word (``NeuralLM.next_word_scores``), and each
+    reading scores every original ``b`` of the second word. A pair's score
+    is its two links' channels, the spin rate twice, and the neural gain of
+    ``a`` then ``b`` over the two spun words, first token each; the n-gram
+    model, which never saw the pair, is neutral. The ``PAIR_KEEP`` best
+    pairs and the spun text make a two-word decision (posterior from the
+    scores, choice from the ranker), which replaces the two one-word
+    decisions when its best pair is further above keeping the spun words
+    than the two decisions' own substitutions are together. Returns, per
+    replaced first decision, the new decision, its features and its index
+    among the extra spans of the pass (after the decisions').
+    """
+    n_keys = len(span_of)
+    todo: list[tuple[int, int, int, list[tuple[Proposal, float]], list[Proposal], list[str]]] = []
+    queries: list[tuple[int, str, Sequence[str]]] = []
+    reads: list[int] = []  # todo entry of each query
+    for n, (si, di) in enumerate(sites):
+        toks = sentences[si][0]
+        d1, d2 = out[si][di], out[si][di + 1]
+        k1 = span_of.get((si, di), -1)
+        pe1 = ev.spans[k1] if k1 >= 0 else None
+        if pe1 is None or not any(a.edge.proposal is not None for a in d1.alternatives):
+            continue
+        seconds = [p for p in gen.propose_wide((toks[d2.i].norm,)) if len(p.words) == 1]
+        if not seconds:
+            continue
+        firsts_scored = [(p, pe1.alternatives[p.text] - pe1.spun_first)
+                         for p in firsts[(si, di)] if p.text in pe1.alternatives]
+        if not firsts_scored:
+            continue
+        firsts_scored.sort(key=lambda t: -(t[1] + channel_weight * t[0].channel))
+        # log P(b | a) <= 0, so no pair with first word a can score above
+        # a's bound: a first word whose bound stays within what the one-word
+        # decisions explain is not read (most pairs of clean words, whose
+        # second word fits the first, are not read at all)
+        rest = (channel_weight * max(p.channel for p in seconds) - pe1.next_lp
+                + 2 * channel_weight * _log_sub(d1) - _keep_total(d1, d2, channel_weight)
+                - _need(d1, d2))
+        firsts_scored = [(p, gain) for p, gain in firsts_scored[:PAIR_FIRST]
+                         if gain + channel_weight * p.channel + rest > 0]
+        if not firsts_scored:
+            continue
+        spun2 = text[toks[d2.i].start : toks[d2.i].end]
+        spun1 = text[toks[d1.i].start : toks[d1.i].end]
+        reads_b = [transfer_case(spun2, p.text) for p in seconds]
+        for p, _gain in firsts_scored:
+            reads.append(len(todo))
+            queries.append((k1, transfer_case(spun1, p.text), reads_b))
+        todo.append((si, di, n, firsts_scored, seconds, reads_b))
+    if not queries:
+        return {}
+    scores = lm.next_word_scores(ev, queries)
+    by_todo: dict[int, list[dict[str, float] | None]] = {}
+    for t, got in zip(reads, scores, strict=True):
+        by_todo.setdefault(t, []).append(got)
+    # first-token scores, to choose which pairs to read in full
+    shortlist: list[tuple[int, float, list[tuple[Proposal, Proposal, float]]]] = []
+    exact: list[tuple[int, str]] = []
+    for t, (si, di, n, firsts_kept, seconds, reads_b) in enumerate(todo):
+        d1, d2 = out[si][di], out[si][di + 1]
+        pe1 = ev.spans[span_of[(si, di)]]
+        assert pe1 is not None
+        log_sub = _log_sub(d1)
+        approx: list[tuple[float, Proposal, Proposal, float]] = []
+        for (a, gain_a), after in zip(firsts_kept, by_todo.get(t, []), strict=True):
+            if after is None:
+                continue
+            for b, read_b in zip(seconds, reads_b, strict=True):
+                if read_b in after:
+                    gain = gain_a + after[read_b] - pe1.next_lp
+                    approx.append((channel_weight * (a.channel + b.channel) + NEURAL_WEIGHT * gain,
+                                   a, b, after[read_b]))
+        approx.sort(key=lambda x: (-x[0], x[1].text, x[2].text))
+        # a first-token score overrates a rare word whose first token is common
+        # ("inconvincibility"); it only decides which pairs are read in full
+        if not approx or (approx[0][0] + 2 * channel_weight * log_sub
+                          - _keep_total(d1, d2, channel_weight) <= _need(d1, d2)):
+            continue
+        toks = sentences[si][0]
+        spun = text[toks[d1.i].start : toks[d2.i].end]
+        picked = [(a, b, lp_b) for _, a, b, lp_b in approx[:PAIR_READ]]
+        shortlist.append((t, log_sub, picked))
+        exact += [(n_keys + n, transfer_case(spun, f"{a.text} {b.text}")) for a, b, _ in picked]
+    if not exact:
+        return {}
+    gains = lm.continuation_gains(ev, exact)
+    at = 0
+    result: dict[tuple[int, int], tuple[Decision, dict[str, float], int]] = {}
+    taken_until: dict[int, int] = {}
+    for t, log_sub, picked in shortlist:
+        si, di, n = todo[t][:3]
+        mine, at = gains[at : at + len(picked)], at + len(picked)
+        read = [(a, b, lp_b, g) for (a, b, lp_b), g in zip(picked, mine, strict=True)
+                if g is not None]
+        if di < taken_until.get(si, 0) or not read:
+            continue  # its first word is the second of a pair already taken
+        toks = sentences[si][0]
+        d1, d2 = out[si][di], out[si][di + 1]
+        pe1 = ev.spans[span_of[(si, di)]]
+        pe2 = ev.spans[span_of[(si, di + 1)]] if (si, di + 1) in span_of else None
+        assert pe1 is not None
+        keep_total = _keep_total(d1, d2, channel_weight)
+        pairs = sorted(((channel_weight * (a.channel + b.channel + 2 * log_sub)
+                         + NEURAL_WEIGHT * g, g, a, b, lp_b) for a, b, lp_b, g in read),
+                       key=lambda x: (-x[0], x[2].text, x[3].text))
+        if pairs[0][0] - keep_total <= _need(d1, d2):
+            continue
+        spun1 = text[toks[d1.i].start : toks[d1.i].end]
+        spun2 = text[toks[d2.i].start : toks[d2.i].end]
+        keep = Edge(d1.i, d2.j, (toks[d1.i].norm, toks[d2.i].norm),
+                    _keep_edge(d1).channel + _keep_edge(d2).channel, None, 0.0)
+        scored: list[tuple[Edge, float, float]] = [(keep, keep_total, 0.0)]
+        for total, gain, a, b, lp_b in pairs[:PAIR_KEEP]:
+            p = Proposal(
+                f"{a.text} {b.text}", (a.text, b.text),
+                tuple(dict.fromkeys((*a.sources, *b.sources, "collocation"))),
+                a.channel + b.channel,
+                f"collocation: SmolLM2-135M reads '{b.text}' after '{a.text}' at "
+                f"{lp_b:.1f} nats ('{spun2}' after '{spun1}': {pe1.next_lp:.1f}), and the pair "
+                f"with the next words {gain:+.1f} nats over the spun words; "
+                f"{a.detail}; {b.detail}",
+                a.reverse and b.reverse, a.inflected or b.inflected, subs=2,
+                word_sources=((*a.sources, "collocation"), (*b.sources, "collocation")))
+            scored.append((Edge(d1.i, d2.j, p.words, 2 * log_sub + p.channel, p, 0.0),
+                           total, gain))
+        p_keep = softmax([total for _, total, _ in scored])[0]
+        spun = f"{toks[d1.i].norm} {toks[d2.i].norm}"
+        subs = [rank_features(e.proposal, 0.0, gain,
+                              similarity.score(spun, e.proposal.text)
+                              if similarity is not None else None)
+                for e, _, gain in scored[1:] if e.proposal is not None]
+        given = softmax([rank.score(f) for f in subs])
+        post = [p_keep] + [(1.0 - p_keep) * q for q in given]
+        ranked = sorted((Alternative(e, total, 0.0, q)
+                         for (e, total, _), q in zip(scored, post, strict=True)),
+                        key=lambda a: -a.posterior)
+        best = next(a for a in ranked if a.edge.proposal is not None)
+        gain_of = {id(e): gain for e, _, gain in scored}
+        feats = {
+            "nn_spun_first": pe1.spun_first,
+            "nn_spun_lp": pe1.spun_lp + (pe2.spun_lp if pe2 is not None else 0.0),
+            "nn_gain": gain_of[id(best.edge)],
+            "nn_next": pe2.next_lp if pe2 is not None else 0.0,
+            "nn_rank": math.log1p(pe1.rank),
+            "nn_entropy": pe1.entropy,
+            # its gain is the whole reading's, not a first token's (the evidence says so)
+            "nn_pair": 1.0,
+        }
+        decision = Decision(d1.i, d2.j, best.edge, tuple(ranked), 1.0 - p_keep)
+        result[(si, di)] = (decision, feats, n_keys + n)
+        taken_until[si] = di + 2
+    return result
 
 
 def continuation_check(text: str, scored: list[Scored], keys: Sequence[tuple[int, int]],

@@ -61,7 +61,7 @@ import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -661,32 +661,22 @@ class NeuralLM:
         spun_row: dict[int, int] = {}  # span -> its spun reading in this call
         pairs: list[tuple[int, int, int]] = []  # query, span, candidate reading
         for q, (n, candidate) in enumerate(queries):
-            r = state.ranges[n] if 0 <= n < len(state.ranges) else None
-            if r is None:
+            found = self._reading_at(state, n, window)
+            if found is None:
                 continue
+            c, prefix, prev_id = found
+            r = state.ranges[n]
+            assert r is not None  # found: the span has tokens
             k0, k1 = r
-            c = next((c for c, ch in enumerate(state.chunks) if ch.start <= k0 < ch.end), -1)
-            if c < 0 or k1 > state.chunks[c].end:
-                continue
-            chunk = state.chunks[c]
-            prev = k0 - 1 + chunk.shift  # chunk position of the token before the span
-            if prev < 0:
-                continue
-            prev_id = state.ids[k0 - 1] if k0 > chunk.start else self.context_ids[prev]
-            follow = self._following(state, k1, chunk.end, words)
-            sink = list(range(min(len(self.context_ids), prev)))
-            recent = list(range(max(len(self.context_ids), prev - window), prev))
+            follow = self._following(state, k1, state.chunks[c].end, words)
             if n not in spun_row and (n, words, window) not in state.spun_scores:
                 spun_row[n] = len(readings)
-                readings.append((c, sink + recent, [prev_id, *state.ids[k0:k1], *follow]))
-            start = state.offsets[k0][0]
-            spaced = (start > 0 and state.text[start - 1] == " ") or (
-                state.text[start : start + 1] == " ")
-            cand_ids = self.tokenizer.encode((" " if spaced else "") + candidate.strip())
+                readings.append((c, prefix, [prev_id, *state.ids[k0:k1], *follow]))
+            cand_ids = self._spaced_ids(state, n, candidate)
             if not cand_ids:
                 continue
             pairs.append((q, n, len(readings)))
-            readings.append((c, sink + recent, [prev_id, *cand_ids, *follow]))
+            readings.append((c, prefix, [prev_id, *cand_ids, *follow]))
         scores = self._read_after_cache(state, readings)
         for n, row in spun_row.items():
             state.spun_scores[(n, words, window)] = scores[row]
@@ -709,9 +699,124 @@ class NeuralLM:
             out.append(state.ids[k])
         return out
 
+    def next_word_scores(self, evidence: TextEvidence,
+                         queries: Sequence[tuple[int, str, Sequence[str]]],
+                         window: int = CONTINUATION_WINDOW) -> list[dict[str, float] | None]:
+        """For each ``(span index, reading, words)``: log P(each word's first token |
+        the left context, then ``reading`` in place of the span).
+
+        The single pass scores what may stand *at* a span; this scores what may
+        follow a candidate there, which a collocation spun word by word needs
+        ("counterfeit consciousness": "intelligence" is likely only after
+        "artificial", never after the spun "counterfeit"). One short reading per
+        query, from the pass's own key/value cache as in
+        :meth:`continuation_gains`, and the distribution after its last token
+        scores every word at once. ``words`` are read after a space, as given
+        (the caller matches their case to the spun text). None where the span
+        maps to no token, crosses a chunk, or has nothing before it.
+        """
+        state = evidence.state
+        out: list[dict[str, float] | None] = [None] * len(queries)
+        if state is None or not queries:
+            return out
+        readings: list[tuple[int, list[int], list[int]]] = []
+        asked: list[tuple[int, list[tuple[str, int]]]] = []  # query, (word, token id)
+        for q, (n, reading, words) in enumerate(queries):
+            found = self._reading_at(state, n, window)
+            ids = self._spaced_ids(state, n, reading) if found is not None else []
+            if found is None or not ids:
+                continue
+            c, prefix, prev_id = found
+            known = [(w, t) for w in words if (t := self._first_token(w, True)) >= 0]
+            asked.append((q, known))
+            readings.append((c, prefix, [prev_id, *ids]))
+        for k, logprobs in enumerate(self._last_logprobs(state, readings)):
+            q, known = asked[k]
+            values = logprobs[[t for _, t in known]].tolist() if known else []
+            out[q] = {w: float(v) for (w, _), v in zip(known, values, strict=True)}
+        return out
+
+    def _reading_at(self, state: _PassState, n: int, window: int
+                    ) -> tuple[int, list[int], int] | None:
+        """Where a reading in place of span ``n`` attends: its chunk, the cached
+        positions (the context token and the ``window`` before the span) and the
+        token before the span; None as :meth:`continuation_gains` says."""
+        r = state.ranges[n] if 0 <= n < len(state.ranges) else None
+        if r is None:
+            return None
+        k0, k1 = r
+        c = next((c for c, ch in enumerate(state.chunks) if ch.start <= k0 < ch.end), -1)
+        if c < 0 or k1 > state.chunks[c].end:
+            return None
+        chunk = state.chunks[c]
+        prev = k0 - 1 + chunk.shift
+        if prev < 0:
+            return None
+        prev_id = state.ids[k0 - 1] if k0 > chunk.start else self.context_ids[prev]
+        sink = list(range(min(len(self.context_ids), prev)))
+        recent = list(range(max(len(self.context_ids), prev - window), prev))
+        return c, sink + recent, prev_id
+
+    def _spaced_ids(self, state: _PassState, n: int, reading: str) -> list[int]:
+        """``reading``'s tokens in place of span ``n``, after a space if the span has one."""
+        r = state.ranges[n]
+        assert r is not None
+        start = state.offsets[r[0]][0]
+        spaced = (start > 0 and state.text[start - 1] == " ") or (
+            state.text[start : start + 1] == " ")
+        return list(self.tokenizer.encode((" " if spaced else "") + reading.strip()))
+
     def _read_after_cache(self, state: _PassState,
                           readings: Sequence[tuple[int, list[int], list[int]]]) -> list[float]:
-        """Log P(tokens[1:] | cached prefix positions, tokens[0]) for each reading.
+        """Log P(tokens[1:] | cached prefix positions, tokens[0]) for each reading."""
+        torch = self._torch
+        scores = [0.0] * len(readings)
+        for batch, hidden in self._cache_batches(state, readings):
+            # the output layer (49,152 logits a position) only where read:
+            # padding and each reading's last token are about a third of
+            # the positions
+            rows: list[int] = []
+            cols: list[int] = []
+            targets: list[int] = []
+            for row, k in enumerate(batch):
+                tokens = readings[k][2]
+                rows += [row] * (len(tokens) - 1)
+                cols += range(len(tokens) - 1)
+                targets += tokens[1:]
+            with torch.inference_mode():
+                read = hidden[torch.tensor(rows), torch.tensor(cols)]
+            logits = self._head(read)
+            with torch.inference_mode():
+                picked = (logits.gather(1, torch.tensor(targets).unsqueeze(1)).squeeze(1)
+                          - torch.logsumexp(logits, dim=-1)).tolist()
+            at = 0
+            for k in batch:
+                n = len(readings[k][2]) - 1
+                scores[k] = math.fsum(picked[at : at + n])
+                at += n
+        return scores
+
+    def _last_logprobs(self, state: _PassState,
+                       readings: Sequence[tuple[int, list[int], list[int]]]) -> list[Any]:
+        """The log-distribution after each reading's last token (one row each)."""
+        torch = self._torch
+        out: list[Any] = [None] * len(readings)
+        for batch, hidden in self._cache_batches(state, readings):
+            with torch.inference_mode():
+                last = hidden[torch.arange(len(batch)),
+                              torch.tensor([len(readings[k][2]) - 1 for k in batch])]
+            logits = self._head(last)
+            with torch.inference_mode():
+                logprobs = torch.log_softmax(logits.float(), dim=-1)
+            for row, k in enumerate(batch):
+                out[k] = logprobs[row]
+        return out
+
+    def _cache_batches(self, state: _PassState,
+                       readings: Sequence[tuple[int, list[int], list[int]]]
+                       ) -> Iterator[tuple[list[int], Any]]:
+        """The hidden states of ``readings`` (``(chunk, cached positions, tokens)``),
+        batched: each batch's reading indices and its (rows, width, dim) tensor.
 
         Each reading attends to its own slice of its chunk's cache (gathered
         per row; the keys keep the rotary positions they were computed at)
@@ -719,9 +824,6 @@ class NeuralLM:
         equals reading the prefix tokens and the reading afresh.
         """
         torch = self._torch
-        scores = [0.0] * len(readings)
-        if not readings:
-            return scores
         by_chunk: dict[int, list[int]] = {}
         for k, (c, _, _) in enumerate(readings):
             by_chunk.setdefault(c, []).append(k)
@@ -744,11 +846,6 @@ class NeuralLM:
                 mask = torch.zeros((len(batch), keep + width), dtype=torch.long)
                 ids = torch.full((len(batch), width), self._pad_id, dtype=torch.long)
                 positions = torch.zeros((len(batch), width), dtype=torch.long)
-                # where a log-probability is read: every token but the last of a
-                # reading predicts the next one (padding predicts nothing)
-                rows: list[int] = []
-                cols: list[int] = []
-                targets: list[int] = []
                 for row, k in enumerate(batch):
                     _, prefix, tokens = readings[k]
                     pad = keep - len(prefix)  # left padding, masked
@@ -759,9 +856,6 @@ class NeuralLM:
                     ids[row, : len(tokens)] = torch.tensor(tokens, dtype=torch.long)
                     first = (prefix[-1] + 1) if prefix else 0
                     positions[row] = torch.arange(first, first + width)
-                    rows += [row] * (len(tokens) - 1)
-                    cols += range(len(tokens) - 1)
-                    targets += tokens[1:]
                 past = [
                     # (1, heads, P, dim) -> (rows, heads, keep, dim)
                     (keys[0][:, idx].transpose(0, 1).contiguous(),
@@ -769,21 +863,7 @@ class NeuralLM:
                     for keys, values in cache]
                 hidden, _ = self._hidden(input_ids=ids, attention_mask=mask,
                                          position_ids=positions, cache=past)
-                # the output layer (49,152 logits a position) only where read:
-                # padding and each reading's last token are about a third of
-                # the positions
-                with torch.inference_mode():
-                    read = hidden[torch.tensor(rows), torch.tensor(cols)]
-                logits = self._head(read)
-                with torch.inference_mode():
-                    picked = (logits.gather(1, torch.tensor(targets).unsqueeze(1)).squeeze(1)
-                              - torch.logsumexp(logits, dim=-1)).tolist()
-                at = 0
-                for k in batch:
-                    n = len(readings[k][2]) - 1
-                    scores[k] = math.fsum(picked[at : at + n])
-                    at += n
-        return scores
+                yield batch, hidden
 
     def sample(self, prompts: Sequence[str], *, max_new_tokens: int, temperature: float,
                top_k: int, top_p: float, seed: int) -> tuple[list[str], int, list[bool]]:
