@@ -431,7 +431,7 @@ def test_next_word_scores_equal_reading_the_candidate_afresh(lm: NeuralLM) -> No
     def afresh(reading: str, word: str) -> float:
         ids = state.ids[:k0] + lm.tokenizer.encode(" " + reading)
         first = lm.tokenizer.encode(" " + word)[0]
-        return lm._token_logprobs([ids + [first]])[0][-1]
+        return lm._token_logprobs([[*ids, first]])[0][-1]
 
     assert warning is not None and caution is not None and nothing is None
     for word in words:

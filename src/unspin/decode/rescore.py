@@ -329,18 +329,22 @@ def _collocations(text: str, sentences: Sequence[tuple[Sequence[Token], Sequence
     reads badly next to the other spun word, so the one-word decisions miss
     it, and the n-gram collocations (``CandidateGenerator.propose_pair``)
     need the pair in the n-gram model's bigrams, which the shipped web
-    counts mostly lack. Here the neural model reads it. The single pass
+    counts mostly lack. Here the neural model reads it, over every link of
+    both words (``CandidateGenerator.propose_wide``). The single pass
     already scored every original ``a`` of the first word after the left
     context; the ``PAIR_FIRST`` best by that gain plus channel are read in
-    place of the first word (``NeuralLM.next_word_scores``), and each
-    reading scores every original ``b`` of the second word. A pair's score
-    is its two links' channels, the spin rate twice, and the neural gain of
-    ``a`` then ``b`` over the two spun words, first token each; the n-gram
-    model, which never saw the pair, is neutral. The ``PAIR_KEEP`` best
-    pairs and the spun text make a two-word decision (posterior from the
-    scores, choice from the ranker), which replaces the two one-word
+    place of the first word (``NeuralLM.next_word_scores``), unless even a
+    certain second word could not lift them over the bar below, and each
+    reading scores every original ``b`` of the second word (first tokens).
+    First-token scores overrate rare words whose first token is common, so
+    the ``PAIR_READ`` best pairs by them are read whole with the next words
+    (``NeuralLM.continuation_gains``). A pair's score is its two links'
+    channels, the spin rate twice, and that gain over the spun words; the
+    n-gram model, which never saw the pair, is neutral. The ``PAIR_KEEP``
+    best pairs and the spun text make a two-word decision (posterior from
+    the scores, choice from the ranker), which replaces the two one-word
     decisions when its best pair is further above keeping the spun words
-    than the two decisions' own substitutions are together. Returns, per
+    than either word's own best substitution is (``_need``). Returns, per
     replaced first decision, the new decision, its features and its index
     among the extra spans of the pass (after the decisions').
     """
