@@ -76,6 +76,9 @@ FILLS, FILL_DEPTH = 3, 40
 #: original of the second word after it; ``PAIR_KEEP`` pairs join a two-word
 #: decision, which replaces the two when it explains them better.
 PAIR_FIRST, PAIR_READ, PAIR_KEEP = 8, 6, 4
+#: At most this share of a text's words are sites whose first words are read
+#: (the most promising first), so a heavily spun text costs a bounded amount.
+PAIR_BUDGET = 0.05
 #: Whether the accurate tier reads collocations at all (an A/B switch for the
 #: measurements in docs/model.md).
 COLLOCATIONS = True
@@ -352,6 +355,8 @@ def _collocations(text: str, sentences: Sequence[tuple[Sequence[Token], Sequence
     todo: list[tuple[int, int, int, list[tuple[Proposal, float]], list[Proposal], list[str]]] = []
     queries: list[tuple[int, str, Sequence[str]]] = []
     reads: list[int] = []  # todo entry of each query
+    # per site that passes the bound: how far its best first word's bound clears it
+    promise: list[tuple[float, int, int, list[tuple[Proposal, float]], list[Proposal]]] = []
     for n, (si, di) in enumerate(sites):
         toks = sentences[si][0]
         d1, d2 = out[si][di], out[si][di + 1]
@@ -376,8 +381,19 @@ def _collocations(text: str, sentences: Sequence[tuple[Sequence[Token], Sequence
                 - _need(d1, d2))
         firsts_scored = [(p, gain) for p, gain in firsts_scored[:PAIR_FIRST]
                          if gain + channel_weight * p.channel + rest > 0]
-        if not firsts_scored:
-            continue
+        if firsts_scored:
+            top = firsts_scored[0]
+            promise.append((top[1] + channel_weight * top[0].channel + rest, n, k1, firsts_scored,
+                            seconds))
+    # A heavily spun text passes the bound almost everywhere: the most
+    # promising sites are read, at most PAIR_BUDGET of the words' worth.
+    words = sum(len(toks) for toks, _ in sentences)
+    promise.sort(key=lambda x: -x[0])
+    for _, n, k1, firsts_scored, seconds in sorted(promise[: max(2, int(PAIR_BUDGET * words))],
+                                                   key=lambda x: x[1]):
+        si, di = sites[n]
+        toks = sentences[si][0]
+        d1, d2 = out[si][di], out[si][di + 1]
         spun2 = text[toks[d2.i].start : toks[d2.i].end]
         spun1 = text[toks[d1.i].start : toks[d1.i].end]
         reads_b = [transfer_case(spun2, p.text) for p in seconds]
