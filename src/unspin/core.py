@@ -327,9 +327,8 @@ def analyze(text: str, config: Config, *, collect: list[Any] | None = None,
         decisions, nn_feats, nn_doc = rescored.decisions, rescored.features, rescored.doc
         doc.update(nn_doc)
         # a collocation replaced two decisions: keys after it moved
-        reopened = {key for key in {*nn_feats, *((si, di) for si, ds in enumerate(decisions)
-                                                   for di in range(len(ds)))}
-                    if rescored.origin.get(key, key) in reopened}
+        reopened = {(si, di) for si, ds in enumerate(decisions) for di in range(len(ds))
+                    if rescored.origin.get((si, di), (si, di)) in reopened}
         for key, feats in nn_feats.items():
             feats["nn_reopened"] = float(key in reopened)
     # Each decision's P(substituted | spun document), then P(document spun), which

@@ -394,8 +394,8 @@ def _collocations(text: str, sentences: Sequence[tuple[Sequence[Token], Sequence
         si, di = sites[n]
         toks = sentences[si][0]
         d1, d2 = out[si][di], out[si][di + 1]
-        spun2 = text[toks[d2.i].start : toks[d2.i].end]
-        spun1 = text[toks[d1.i].start : toks[d1.i].end]
+        spun2 = d2.surface(text, toks)[0]
+        spun1 = d1.surface(text, toks)[0]
         reads_b = [transfer_case(spun2, p.text) for p in seconds]
         for p, _gain in firsts_scored:
             reads.append(len(todo))
@@ -459,8 +459,8 @@ def _collocations(text: str, sentences: Sequence[tuple[Sequence[Token], Sequence
                        key=lambda x: (-x[0], x[2].text, x[3].text))
         if pairs[0][0] - keep_total <= _need(d1, d2):
             continue
-        spun1 = text[toks[d1.i].start : toks[d1.i].end]
-        spun2 = text[toks[d2.i].start : toks[d2.i].end]
+        spun1 = d1.surface(text, toks)[0]
+        spun2 = d2.surface(text, toks)[0]
         keep = Edge(d1.i, d2.j, (toks[d1.i].norm, toks[d2.i].norm),
                     _keep_edge(d1).channel + _keep_edge(d2).channel, None, 0.0)
         scored: list[tuple[Edge, float, float]] = [(keep, keep_total, 0.0)]

@@ -664,10 +664,7 @@ class NeuralLM:
             found = self._reading_at(state, n, window)
             if found is None:
                 continue
-            c, prefix, prev_id = found
-            r = state.ranges[n]
-            assert r is not None  # found: the span has tokens
-            k0, k1 = r
+            c, prefix, prev_id, (k0, k1) = found
             follow = self._following(state, k1, state.chunks[c].end, words)
             if n not in spun_row and (n, words, window) not in state.spun_scores:
                 spun_row[n] = len(readings)
@@ -723,10 +720,12 @@ class NeuralLM:
         asked: list[tuple[int, list[tuple[str, int]]]] = []  # query, (word, token id)
         for q, (n, reading, words) in enumerate(queries):
             found = self._reading_at(state, n, window)
-            ids = self._spaced_ids(state, n, reading) if found is not None else []
-            if found is None or not ids:
+            if found is None:
                 continue
-            c, prefix, prev_id = found
+            c, prefix, prev_id, _ = found
+            ids = self._spaced_ids(state, n, reading)
+            if not ids:
+                continue
             known = [(w, t) for w in words if (t := self._first_token(w, True)) >= 0]
             asked.append((q, known))
             readings.append((c, prefix, [prev_id, *ids]))
@@ -737,10 +736,11 @@ class NeuralLM:
         return out
 
     def _reading_at(self, state: _PassState, n: int, window: int
-                    ) -> tuple[int, list[int], int] | None:
+                    ) -> tuple[int, list[int], int, tuple[int, int]] | None:
         """Where a reading in place of span ``n`` attends: its chunk, the cached
-        positions (the context token and the ``window`` before the span) and the
-        token before the span; None as :meth:`continuation_gains` says."""
+        positions (the context token and the ``window`` before the span), the
+        token before the span, and the span's token range; None as
+        :meth:`continuation_gains` says."""
         r = state.ranges[n] if 0 <= n < len(state.ranges) else None
         if r is None:
             return None
@@ -755,7 +755,7 @@ class NeuralLM:
         prev_id = state.ids[k0 - 1] if k0 > chunk.start else self.context_ids[prev]
         sink = list(range(min(len(self.context_ids), prev)))
         recent = list(range(max(len(self.context_ids), prev - window), prev))
-        return c, sink + recent, prev_id
+        return c, sink + recent, prev_id, r
 
     def _spaced_ids(self, state: _PassState, n: int, reading: str) -> list[int]:
         """``reading``'s tokens in place of span ``n``, after a space if the span has one."""
