@@ -415,6 +415,25 @@ def test_continuation_gain_equals_reading_both_texts_afresh(lm: NeuralLM) -> Non
     assert got[0] > 0 > got[1]  # what follows agrees with "cases", not "representatives"
 
 
+def test_a_reading_takes_its_first_token_from_the_pass(lm: NeuralLM) -> None:
+    """A candidate's first token is scored by the pass's own distribution at the
+    span (the token before it is the cache's, read with the whole chunk before
+    it): with no following words, a one-token candidate's continuation gain is
+    the pass's first-token gain, whatever the window."""
+    text = ("Modi on Tuesday prolonged a nationwide lockdown as the number of coronavirus "
+            "instances crossed 10,000 in spite of a three-week closure.")
+    start = text.index("instances")
+    ev = lm.evidence(text, [(start, start + len("instances"), ["cases", "examples"])])
+    pe = ev.spans[0]
+    assert pe is not None
+    assert [lm.tokenizer.encode(" " + w) for w in ("cases", "examples")] == [
+        [lm._first_token("cases", True)], [lm._first_token("examples", True)]]
+    for window in (0, 3, 10_000):
+        got = lm.continuation_gains(ev, [(0, "cases"), (0, "examples")], words=0, window=window)
+        for word, gain in zip(("cases", "examples"), got, strict=True):
+            assert gain == pytest.approx(pe.alternatives[word] - pe.spun_first, abs=1e-4)
+
+
 def test_next_word_scores_equal_reading_the_candidate_afresh(lm: NeuralLM) -> None:
     """A word read after a candidate in place of a span must score what it scores
     after the prefix and the candidate read from scratch (its first token)."""

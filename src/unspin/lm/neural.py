@@ -337,6 +337,11 @@ class _PassState:
     offsets: list[tuple[int, int]]
     chunks: list[_Chunk]
     ranges: list[tuple[int, int] | None]  # token range of each span asked about
+    #: the pass's log-distribution predicting each span's first token (rows of
+    #: ``dists``, by the span's first token index): a reading in place of a span
+    #: takes its first token's score from here, as the single pass did
+    dists: Any = None
+    dist_row: dict[int, int] = field(default_factory=dict)
     # the spun text's readings already scored, by (span, words, window): a
     # later call compares its candidates against the same number
     spun_scores: dict[tuple[int, int, int], float] = field(default_factory=dict)
@@ -579,11 +584,12 @@ class NeuralLM:
                 kept_at.update((k, base + n) for n, k in enumerate(here))
                 kept.append(logprobs[torch.tensor([k + shift - 1 for k in here])])
         out: list[PositionEvidence | None] = [None] * len(spans)
-        state = _PassState(text, ids, offsets, chunks, ranges)
         if not kept:
-            return self._text_evidence(out, ids, token_lp, state)
+            return self._text_evidence(out, ids, token_lp,
+                                       _PassState(text, ids, offsets, chunks, ranges))
         # every wanted position at once: one tensor operation per statistic
         dists = torch.cat(kept)
+        state = _PassState(text, ids, offsets, chunks, ranges, dists, kept_at)
         spun_ids = torch.tensor([ids[k] for k in kept_at])  # inserted in row order
         spun_first_all = dists.gather(1, spun_ids.unsqueeze(1))
         ranks = (dists > spun_first_all).sum(1).tolist()
@@ -642,11 +648,12 @@ class NeuralLM:
         The single pass scores a candidate by its first token after the left
         context; this reads the words after it too ("three-week closure ." does
         not tell "period" from "shutdown"; "crossed 10,000" after "instances"
-        does). Both readings are scored the same way, from the pass's own
-        key/value cache: the context token plus the ``window`` tokens before the
-        span, then the reading and the following words, a text's readings
-        batched together (``CONTINUATION_BATCH_TOKENS`` padded tokens a pass).
-        So the cost is the readings' own tokens, not their left context. The
+        does). Both readings are scored the same way: the first token from the
+        pass's own distribution at the span, the rest read over the pass's
+        key/value cache (the context token and the ``window`` tokens before the
+        span), a text's readings batched together (``CONTINUATION_BATCH_TOKENS``
+        padded tokens a pass). So the cost is the readings' own tokens, not
+        their left context. The
         candidate is inserted as given (the caller matches its case to the spun
         text). None where the span maps to no token, crosses a chunk, or has
         nothing before it.
@@ -655,26 +662,35 @@ class NeuralLM:
         out: list[float | None] = [None] * len(queries)
         if state is None or not queries:
             return out
-        # per reading: its chunk, the cached positions it attends to, and its tokens
-        # (the token before the span first: it is read, not scored)
+        # per reading: its chunk, the cached positions it attends to, and its
+        # tokens; and where the pass predicted its first token
         readings: list[tuple[int, list[int], list[int]]] = []
+        firsts: list[tuple[int, int]] = []  # (row of state.dists, first token)
         spun_row: dict[int, int] = {}  # span -> its spun reading in this call
         pairs: list[tuple[int, int, int]] = []  # query, span, candidate reading
         for q, (n, candidate) in enumerate(queries):
             found = self._reading_at(state, n, window)
             if found is None:
                 continue
-            c, prefix, prev_id, (k0, k1) = found
+            c, prefix, (k0, k1) = found
+            row = state.dist_row[k0]
             follow = self._following(state, k1, state.chunks[c].end, words)
             if n not in spun_row and (n, words, window) not in state.spun_scores:
                 spun_row[n] = len(readings)
-                readings.append((c, prefix, [prev_id, *state.ids[k0:k1], *follow]))
+                readings.append((c, prefix, [*state.ids[k0:k1], *follow]))
+                firsts.append((row, state.ids[k0]))
             cand_ids = self._spaced_ids(state, n, candidate)
             if not cand_ids:
                 continue
             pairs.append((q, n, len(readings)))
-            readings.append((c, prefix, [prev_id, *cand_ids, *follow]))
+            readings.append((c, prefix, [*cand_ids, *follow]))
+            firsts.append((row, cand_ids[0]))
         scores = self._read_after_cache(state, readings)
+        if firsts:
+            torch = self._torch
+            rows, first_ids = zip(*firsts, strict=True)
+            first_lp = state.dists[torch.tensor(rows), torch.tensor(first_ids)].tolist()
+            scores = [a + b for a, b in zip(first_lp, scores, strict=True)]
         for n, row in spun_row.items():
             state.spun_scores[(n, words, window)] = scores[row]
         for q, n, b in pairs:
@@ -722,13 +738,13 @@ class NeuralLM:
             found = self._reading_at(state, n, window)
             if found is None:
                 continue
-            c, prefix, prev_id, _ = found
+            c, prefix, _ = found
             ids = self._spaced_ids(state, n, reading)
             if not ids:
                 continue
             known = [(w, t) for w in words if (t := self._first_token(w, True)) >= 0]
             asked.append((q, known))
-            readings.append((c, prefix, [prev_id, *ids]))
+            readings.append((c, prefix, ids))
         for k, logprobs in enumerate(self._last_logprobs(state, readings)):
             q, known = asked[k]
             values = logprobs[[t for _, t in known]].tolist() if known else []
@@ -736,11 +752,16 @@ class NeuralLM:
         return out
 
     def _reading_at(self, state: _PassState, n: int, window: int
-                    ) -> tuple[int, list[int], int, tuple[int, int]] | None:
+                    ) -> tuple[int, list[int], tuple[int, int]] | None:
         """Where a reading in place of span ``n`` attends: its chunk, the cached
-        positions (the context token and the ``window`` before the span), the
-        token before the span, and the span's token range; None as
-        :meth:`continuation_gains` says."""
+        positions (the context token, the token before the span and the
+        ``window`` before that), and the span's token range; None as
+        :meth:`continuation_gains` says.
+
+        The token before the span is the cache's own, computed over the whole
+        chunk before it: re-reading it over the window alone cost a token per
+        reading (a third of a one-word candidate's reading) and read it with
+        less context than the pass had."""
         r = state.ranges[n] if 0 <= n < len(state.ranges) else None
         if r is None:
             return None
@@ -752,10 +773,11 @@ class NeuralLM:
         prev = k0 - 1 + chunk.shift
         if prev < 0:
             return None
-        prev_id = state.ids[k0 - 1] if k0 > chunk.start else self.context_ids[prev]
-        sink = list(range(min(len(self.context_ids), prev)))
-        recent = list(range(max(len(self.context_ids), prev - window), prev))
-        return c, sink + recent, prev_id, r
+        if k0 not in state.dist_row:
+            return None
+        sink = list(range(min(len(self.context_ids), prev + 1)))
+        recent = list(range(max(len(self.context_ids), prev - window), prev + 1))
+        return c, sink + recent, r
 
     def _spaced_ids(self, state: _PassState, n: int, reading: str) -> list[int]:
         """``reading``'s tokens in place of span ``n``, after a space if the span has one."""
@@ -771,6 +793,13 @@ class NeuralLM:
         """Log P(tokens[1:] | cached prefix positions, tokens[0]) for each reading."""
         torch = self._torch
         scores = [0.0] * len(readings)
+        # a one-token reading has nothing after its first token to score
+        longer = [k for k, r in enumerate(readings) if len(r[2]) > 1]
+        if len(longer) < len(readings):
+            got = self._read_after_cache(state, [readings[k] for k in longer]) if longer else []
+            for k, v in zip(longer, got, strict=True):
+                scores[k] = v
+            return scores
         for batch, hidden in self._cache_batches(state, readings):
             # the output layer (49,152 logits a position) only where read:
             # padding and each reading's last token are about a third of
