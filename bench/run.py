@@ -361,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append([name, "screen", f"{mbps:.3f} MB/s per core", f"{mbps / base:.4f}x"])
         stories = [" ".join(t.split()[:600]) for t in texts if len(t.split()) >= 300][:5]
         stories = stories or texts[:3]
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rss = _own_peak_mb()
         rep.table("speed", f"Speed ({size_mb:.2f} MB screen sample, {len(texts)} new stories, "
                   "models loaded first, per-word caches empty; peak RSS of this process "
                   f"{rss:.0f} MB)", ["system", "mode", "throughput", "vs list matcher"], rows)

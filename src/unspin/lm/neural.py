@@ -770,11 +770,9 @@ class NeuralLM:
         if c < 0 or k1 > state.chunks[c].end:
             return None
         chunk = state.chunks[c]
-        prev = k0 - 1 + chunk.shift
-        if prev < 0:
-            return None
         if k0 not in state.dist_row:
-            return None
+            return None  # the pass predicted no first token here: nothing before the span
+        prev = k0 - 1 + chunk.shift
         sink = list(range(min(len(self.context_ids), prev + 1)))
         recent = list(range(max(len(self.context_ids), prev - window), prev + 1))
         return c, sink + recent, r
@@ -793,14 +791,10 @@ class NeuralLM:
         """Log P(tokens[1:] | cached prefix positions, tokens[0]) for each reading."""
         torch = self._torch
         scores = [0.0] * len(readings)
-        # a one-token reading has nothing after its first token to score
+        # a one-token reading has nothing after its first token to score (0.0)
         longer = [k for k, r in enumerate(readings) if len(r[2]) > 1]
-        if len(longer) < len(readings):
-            got = self._read_after_cache(state, [readings[k] for k in longer]) if longer else []
-            for k, v in zip(longer, got, strict=True):
-                scores[k] = v
-            return scores
-        for batch, hidden in self._cache_batches(state, readings):
+        read_now = [readings[k] for k in longer]
+        for batch, hidden in self._cache_batches(state, read_now):
             # the output layer (49,152 logits a position) only where read:
             # padding and each reading's last token are about a third of
             # the positions
@@ -808,7 +802,7 @@ class NeuralLM:
             cols: list[int] = []
             targets: list[int] = []
             for row, k in enumerate(batch):
-                tokens = readings[k][2]
+                tokens = read_now[k][2]
                 rows += [row] * (len(tokens) - 1)
                 cols += range(len(tokens) - 1)
                 targets += tokens[1:]
@@ -820,8 +814,8 @@ class NeuralLM:
                           - torch.logsumexp(logits, dim=-1)).tolist()
             at = 0
             for k in batch:
-                n = len(readings[k][2]) - 1
-                scores[k] = math.fsum(picked[at : at + n])
+                n = len(read_now[k][2]) - 1
+                scores[longer[k]] = math.fsum(picked[at : at + n])
                 at += n
         return scores
 
