@@ -584,12 +584,11 @@ class NeuralLM:
                 kept_at.update((k, base + n) for n, k in enumerate(here))
                 kept.append(logprobs[torch.tensor([k + shift - 1 for k in here])])
         out: list[PositionEvidence | None] = [None] * len(spans)
-        if not kept:
-            return self._text_evidence(out, ids, token_lp,
-                                       _PassState(text, ids, offsets, chunks, ranges))
         # every wanted position at once: one tensor operation per statistic
-        dists = torch.cat(kept)
+        dists = torch.cat(kept) if kept else None
         state = _PassState(text, ids, offsets, chunks, ranges, dists, kept_at)
+        if dists is None:
+            return self._text_evidence(out, ids, token_lp, state)
         spun_ids = torch.tensor([ids[k] for k in kept_at])  # inserted in row order
         spun_first_all = dists.gather(1, spun_ids.unsqueeze(1))
         ranks = (dists > spun_first_all).sum(1).tolist()
